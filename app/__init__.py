@@ -1,0 +1,95 @@
+"""家站点: the service behind a city's People's Congress deputy liaison network."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import check_config, load_config
+from app.extensions import csrf, db, login_manager, migrate, redis_store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, error pages, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_mapping(load_config(app.instance_path, config))
+    check_config(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _import_models()
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True, render_as_batch=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    redis_store.init_app(app)
+    _tune_sqlite(app)
+
+    from app import web_errors
+    from app.api import init_api
+    from app.console import bp as console_bp
+    from app.health import bp as health_bp
+    from app.media.views import bp as media_bp
+    from app.public.views import bp as public_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(console_bp, url_prefix="/console")
+    init_api(app)
+    web_errors.init_app(app)
+
+    from app.demo.cli import demo_cli
+    from app.workdays.cli import calendar_cli
+
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(calendar_cli)
+
+    from app import template_helpers
+
+    template_helpers.init_app(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees the whole schema."""
+    from app.auth import models as _auth  # noqa: F401
+    from app.deputies import models as _deputies  # noqa: F401
+    from app.regions import models as _regions  # noqa: F401
+    from app.stations import models as _stations  # noqa: F401
+    from app.units import models as _units  # noqa: F401
+    from app.workdays import models as _workdays  # noqa: F401
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, wait on locks, and let SQLAlchemy own BEGIN/SAVEPOINT."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            return
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN")

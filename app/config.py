@@ -1,0 +1,86 @@
+"""Settings, read once from the environment.
+
+The embedded default needs nothing set: SQLite under ``instance/``, no Redis, the
+WeChat API pointed at the built-in mock. Production (``APP_ENV=production``) must set
+at least ``SECRET_KEY`` and ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+REAL_WECHAT_API = "https://api.weixin.qq.com"
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a setup the service refuses to run with."""
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; accept the common spellings of a PostgreSQL URL.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment, then apply overrides."""
+    env = os.environ
+    overrides = overrides or {}
+    app_env = overrides.get("APP_ENV", env.get("APP_ENV", "development"))
+    default_db = "sqlite:///" + str(Path(instance_path) / "jiazhandian.db")
+    cfg: dict = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(env.get("DATABASE_URL", default_db)),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "WECHAT_APPID": env.get("WECHAT_APPID", "wxdemo0000000000"),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
+        "WECHAT_TOKEN": env.get("WECHAT_TOKEN", "demo-token"),
+        "WECHAT_AES_KEY": env.get("WECHAT_AES_KEY") or None,
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "").rstrip("/") or None,
+        # Where the in-app mock of the WeChat API is mounted outside production.
+        "WECHAT_MOCK_PREFIX": "/_wechat_mock",
+        "MINIAPP_APPID": env.get("MINIAPP_APPID", "wxminidemo000000"),
+        "MINIAPP_SECRET": env.get("MINIAPP_SECRET", "demo-mini-secret"),
+        "DEMO_PASSWORD": env.get("DEMO_PASSWORD", "demo-pass-2026"),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
+        # A deputy photo or resident photo is re-encoded anyway; 5 MB is plenty for a phone shot.
+        "MAX_IMAGE_BYTES": int(env.get("MAX_IMAGE_BYTES", 5 * 1024 * 1024)),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JSON_AS_ASCII": False,
+        "PER_PAGE": 20,
+    }
+    cfg.update(overrides)
+    cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["APP_ENV"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+    if not cfg["WECHAT_API_BASE"]:
+        # Production talks to WeChat; everything else runs offline against the built-in mock.
+        if cfg["APP_ENV"] == "production":
+            cfg["WECHAT_API_BASE"] = REAL_WECHAT_API
+        else:
+            cfg["WECHAT_API_BASE"] = cfg["PUBLIC_BASE_URL"] + cfg["WECHAT_MOCK_PREFIX"]
+    return cfg
+
+
+def check_config(cfg: dict) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if cfg["APP_ENV"] != "production":
+        return
+    if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(cfg["SECRET_KEY"]) < 16:
+        raise ConfigError(
+            "APP_ENV=production 需要设置 SECRET_KEY（至少 16 个字符的随机串），拒绝以默认密钥启动。"
+        )
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigError("APP_ENV=production 需要 DATABASE_URL 指向 PostgreSQL。")

@@ -1,0 +1,52 @@
+"""Extension objects, unbound; ``create_app`` binds them."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic can alter and drop them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+class RedisHolder:
+    """The optional Redis client: ``None`` when ``REDIS_URL`` is unset (embedded mode)."""
+
+    def __init__(self) -> None:
+        self.client = None
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config.get("REDIS_URL")
+        if url:
+            import redis
+
+            self.client = redis.Redis.from_url(
+                url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+            )
+        else:
+            self.client = None
+        app.extensions["redis"] = self.client
+
+
+redis_store = RedisHolder()

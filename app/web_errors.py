@@ -1,0 +1,67 @@
+"""Errors at the edge: one JSON shape for APIs, one Chinese page for browsers."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError
+from app.extensions import db
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求格式不正确。"),
+    401: ("unauthorized", "请先登录。"),
+    403: ("forbidden", "您没有权限访问此页面。"),
+    404: ("not_found", "您要找的页面不存在。"),
+    405: ("method_not_allowed", "不支持该请求方式。"),
+    409: ("conflict", "请求与当前状态冲突。"),
+    413: ("too_large", "提交的内容过大。"),
+    415: ("unsupported_media_type", "不支持的内容类型。"),
+    422: ("validation_failed", "提交的内容有误。"),
+    429: ("too_many_requests", "操作过于频繁，请稍后再试。"),
+    500: ("server_error", "服务器开小差了，请稍后再试。"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试。"),
+}
+
+
+def wants_json() -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.path == "/healthz"
+        or (request.accept_mimetypes.best == "application/json")
+    )
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None):
+    """The response for an error: JSON ``{"error": {"code", "message"}}`` or a Chinese page."""
+    default_code, default_message = HTTP_MESSAGES.get(status, ("error", "请求未能完成。"))
+    code = code or default_code
+    message = message or default_message
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return error_response(400, "csrf_failed", "页面已过期或来源无效，请刷新后重试。")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        # Our own abort(…, description) carries a Chinese message; Werkzeug's defaults don't.
+        message = exc.description if getattr(exc, "chinese", False) else None
+        return error_response(status, None, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500)
