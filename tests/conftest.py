@@ -170,7 +170,7 @@ def db_session(request):
     Views commit as usual; their commits release a SAVEPOINT inside the outer transaction.
     Tests marked ``real_commits`` (concurrency) skip this and clean up after themselves.
     """
-    if "real_commits" in request.keywords or "app" not in request.fixturenames:
+    if "real_commits" in request.keywords:
         yield None
         return
     app = request.getfixturevalue("app")

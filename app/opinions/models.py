@@ -1,0 +1,119 @@
+"""Opinions (意见建议) from residents, and the event row of every change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.deputies.models import Deputy
+from app.extensions import db
+from app.models_base import TimestampMixin, utcnow
+from app.stations.models import Station
+
+
+class OpinionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CLASSIFIED = "classified"
+    ASSIGNED = "assigned"
+    REPLIED = "replied"
+    FED_BACK = "fed_back"
+    CLOSED = "closed"
+    GUIDED = "guided"
+    CONVERTED = "converted"
+    ESCALATED = "escalated"
+    MERGED = "merged"
+
+    @property
+    def label(self) -> str:
+        return OPINION_STATUS_LABELS[self]
+
+
+OPINION_STATUS_LABELS = {
+    OpinionStatus.PENDING: "待受理",
+    OpinionStatus.ACCEPTED: "已受理",
+    OpinionStatus.REJECTED: "不予受理",
+    OpinionStatus.CLASSIFIED: "已分类",
+    OpinionStatus.ASSIGNED: "已交办",
+    OpinionStatus.REPLIED: "已答复",
+    OpinionStatus.FED_BACK: "已反馈",
+    OpinionStatus.CLOSED: "已办结",
+    OpinionStatus.GUIDED: "已引导依法反映",
+    OpinionStatus.CONVERTED: "已转为代表建议",
+    OpinionStatus.ESCALATED: "已上报",
+    OpinionStatus.MERGED: "已合并",
+}
+
+
+class Channel(StrEnum):
+    WECHAT = "wechat"  # official-account text message
+    H5 = "h5"  # the page a plaque QR opens
+    MINIAPP = "miniapp"
+    STAFF = "staff"  # collected at a reception or a visit, entered by staff
+
+    @property
+    def label(self) -> str:
+        return {"wechat": "公众号留言", "h5": "扫码留言", "miniapp": "小程序", "staff": "现场收集"}[
+            self.value
+        ]
+
+
+class Opinion(TimestampMixin, db.Model):
+    __tablename__ = "opinions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Public, random and long enough that it cannot be guessed or enumerated.
+    tracking_no: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"), index=True)
+    reception_id: Mapped[int | None] = mapped_column(ForeignKey("receptions.id"), index=True)
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputies.id"), index=True)
+    # Who submitted it, as the channel knows them: an official-account or mini-program
+    # openid, or the signed anonymous id of an H5 visitor. "我的留言" lists by it.
+    resident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_name: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    contact_mobile: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=OpinionStatus.PENDING, index=True)
+    # Set when the same submission may arrive twice (WeChat retries): unique, so a
+    # duplicate delivery finds the first opinion instead of creating a second.
+    dedup_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+
+    station: Mapped[Station] = relationship()
+    deputy: Mapped[Deputy | None] = relationship()
+    reception = relationship("Reception")
+    events: Mapped[list[OpinionEvent]] = relationship(
+        back_populates="opinion", cascade="all, delete-orphan", order_by="OpinionEvent.id"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return OpinionStatus(self.status).label
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.channel).label
+
+
+class OpinionEvent(db.Model):
+    """One change of an opinion: who, when, from, to, note. Written with the change."""
+
+    __tablename__ = "opinion_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    # "resident", "system" or "staff:<username>"; actor_user_id links staff for audit.
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    opinion: Mapped[Opinion] = relationship(back_populates="events")
