@@ -8,6 +8,7 @@ from app.deputies.models import Deputy, Mandate, MandateLevel
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.regions.models import Region
+from app.stations.service import check_points_named_after
 from app.validation import clean_int, clean_text
 
 TERM_YEARS = (1949, 2100)
@@ -77,11 +78,9 @@ def update_deputy(
     _apply(deputy, data)
     if mandates is not None:
         deputy.mandates = [Mandate(**row) for row in clean_mandates(mandates)]
-    from app.stations.service import _validate_point_rules
-
-    for placement in deputy.placements:  # a renamed deputy must not now name a workplace point
-        _validate_point_rules(placement.station)
     db.session.flush()
+    # A renamed deputy must not now give their name to a workplace 联系点.
+    check_points_named_after(deputy)
     return deputy
 
 

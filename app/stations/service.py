@@ -211,5 +211,21 @@ def unplace_deputy(station: Station, deputy: Deputy) -> None:
     )
     if placement is None:
         raise NotFound(f"{deputy.name}未编入{station.name}。")
-    db.session.delete(placement)
+    # Through both collections, so neither side keeps a stale entry (delete-orphan removes the row).
+    station.placements.remove(placement)
+    deputy.placements.remove(placement)
     db.session.flush()
+
+
+def check_points_named_after(deputy: Deputy) -> None:
+    """Re-check the naming rule of every workplace 联系点 the deputy hosts or is placed at."""
+    stations = db.session.scalars(
+        select(Station).where(
+            Station.kind == StationKind.POINT,
+            Station.at_workplace.is_(True),
+            (Station.host_deputy_id == deputy.id)
+            | Station.id.in_(select(Placement.station_id).where(Placement.deputy_id == deputy.id)),
+        )
+    )
+    for station in stations:
+        _validate_point_rules(station)

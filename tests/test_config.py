@@ -1,0 +1,41 @@
+import pytest
+
+from app import create_app
+from app.config import REAL_WECHAT_API, ConfigError
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def test_production_refuses_default_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": PG})
+
+
+def test_production_refuses_short_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "short", "SQLALCHEMY_DATABASE_URI": PG})
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(ConfigError, match="PostgreSQL"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_defaults(monkeypatch):
+    monkeypatch.delenv("WECHAT_API_BASE", raising=False)
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": PG})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["WECHAT_API_BASE"] == REAL_WECHAT_API
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_embedded_defaults(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "REDIS_URL", "WECHAT_API_BASE", "APP_ENV", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/jiazhandian.db")
+    assert app.config["REDIS_URL"] is None
+    # Offline by default: the WeChat API is the built-in mock, never the real one.
+    assert app.config["WECHAT_API_BASE"] == "http://127.0.0.1:5000/_wechat_mock"
