@@ -1,0 +1,139 @@
+"""Role × own/foreign object for every console route: foreign is 403/404 and shows nothing of it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, or_, select
+
+from app.auth.models import Role, StaffUser
+from app.deputies.models import Deputy
+from app.extensions import db
+from app.regions.models import Region
+from app.stations.models import Placement, Station
+from app.units.models import HandlingUnit
+from tests.auth.world import Side, World
+from tests.console.matrix import PUBLIC, ROWS, Row
+
+REFUSED = (403, 404)
+
+
+def call(client, row: Row, side: Side):
+    url = row.url(side)
+    if row.method == "GET":
+        return client.get(url)
+    data = row.data(side) if row.data else {}
+    data = {k: v if isinstance(v, tuple) else str(v) for k, v in data.items()}
+    return client.post(url, data=data)
+
+
+def hidden_secrets(world: World, role: Role) -> list[str]:
+    """Identifying data of every branch outside the role's scope."""
+    keys = ["x"] if role is Role.CITY_ADMIN else ["b", "x"]
+    return [secret for key in keys for secret in world.sides[key].secrets]
+
+
+def assert_nothing_of(body: str, secrets: list[str], where: str) -> None:
+    leaked = [secret for secret in secrets if secret in body]
+    assert not leaked, f"{where} shows foreign data {leaked}"
+
+
+def fingerprint(side: Side) -> tuple:
+    """Everything a foreign request could have changed in a branch."""
+    db.session.expire_all()
+    regions = select(Region.id).where(Region.path.startswith(side.district.path))
+    stations = select(Station.id).where(Station.region_id.in_(regions))
+    station = db.session.get(Station, side.station.id)
+    deputy = db.session.get(Deputy, side.deputy.id)
+    unit = db.session.get(HandlingUnit, side.unit.id)
+    staff = db.session.get(StaffUser, side.staff.id)
+    count = lambda stmt: db.session.scalar(select(func.count()).select_from(stmt.subquery()))  # noqa: E731
+    return (
+        db.session.get(Region, side.village.id).name,
+        count(regions),
+        count(stations),
+        (station.name, station.address, station.phone, station.status),
+        sorted(db.session.scalars(select(Placement.deputy_id).where(Placement.station_id == station.id))),
+        (deputy.name, deputy.photo, deputy.active, [(m.level, m.term) for m in deputy.mandates]),
+        count(select(Deputy.id).where(Deputy.region_id.in_(regions))),
+        (unit.name, unit.active),
+        count(select(HandlingUnit.id).where(HandlingUnit.region_id.in_(regions))),
+        (staff.display_name, staff.phone, staff.active),
+        count(
+            select(StaffUser.id).where(
+                or_(
+                    StaffUser.region_id.in_(regions),
+                    StaffUser.station_id.in_(stations),
+                    StaffUser.unit_id.in_(select(HandlingUnit.id).where(HandlingUnit.region_id.in_(regions))),
+                )
+            )
+        ),
+    )
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
+def test_matrix(row: Row, role: Role, world: World, login_as):
+    actor = world.actors[role]
+    secrets = hidden_secrets(world, role)
+    own_client, foreign_client = login_as(actor), login_as(actor)
+    own, foreign = world.own, world.foreign(role)
+
+    response = call(own_client, row, own)
+    body = response.get_data(as_text=True)
+    where = f"{role} {row.method} {row.url(own)} (own)"
+    assert_nothing_of(body, secrets, where)
+    if role not in row.allowed:
+        assert response.status_code in REFUSED, where
+    elif row.method == "GET":
+        assert response.status_code == 200, f"{where}: {response.status_code}"
+        if row.shows is not None:
+            assert row.shows(own) in body, f"{where} does not show {row.shows(own)!r}"
+    else:
+        assert response.status_code == 302, f"{where}: {response.status_code} {body[:400]}"
+        location = response.headers["Location"]
+        assert row.endpoint == "console.logout" or "/console/login" not in location, where
+        landing = own_client.get(location).get_data(as_text=True)
+        assert "flash-error" not in landing, f"{where} reported an error"
+        assert_nothing_of(landing, secrets, f"{where} → {location}")
+
+    before = fingerprint(foreign)
+    response = call(foreign_client, row, foreign)
+    where = f"{role} {row.method} {row.url(foreign)} (foreign)"
+    assert_nothing_of(response.get_data(as_text=True), secrets, where)
+    if row.scoped:
+        assert response.status_code in REFUSED, f"{where}: {response.status_code}"
+    assert fingerprint(foreign) == before, f"{where} changed the foreign branch"
+
+
+def _console_rules(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("console.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_console_rule_is_in_the_matrix(app):
+    covered = {(row.endpoint, row.method) for row in ROWS} | PUBLIC
+    rules = _console_rules(app)
+    assert not rules - covered, (
+        f"console routes missing from tests/console/matrix.py: {sorted(rules - covered)}"
+    )
+    assert not covered - rules, f"matrix rows for routes that no longer exist: {sorted(covered - rules)}"
+
+
+def test_matrix_urls_reach_their_endpoints(app, world: World):
+    adapter = app.url_map.bind("localhost")
+    for row in ROWS:
+        path = row.url(world.own).split("?")[0]
+        endpoint, _args = adapter.match(path, method=row.method)
+        assert endpoint == row.endpoint, f"{row.id}: {path} routes to {endpoint}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
+def test_signed_out_is_sent_to_login(row: Row, world: World, app):
+    response = call(app.test_client(), row, world.own)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/login")
+    assert_nothing_of(response.get_data(as_text=True), world.own.secrets, row.id)
