@@ -59,6 +59,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
         "PER_PAGE": 20,
+        # Generated 代表联系服务群众日: hours, bookable slots, deputies on duty (at least).
+        "SERVICE_DAY_START": env.get("SERVICE_DAY_START", "09:00"),
+        "SERVICE_DAY_END": env.get("SERVICE_DAY_END", "11:30"),
+        "SERVICE_DAY_SLOT_MINUTES": int(env.get("SERVICE_DAY_SLOT_MINUTES", 30)),
+        "SERVICE_DAY_SLOT_CAPACITY": int(env.get("SERVICE_DAY_SLOT_CAPACITY", 5)),
+        "SERVICE_DAY_DEPUTIES": int(env.get("SERVICE_DAY_DEPUTIES", 2)),
     }
     cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])

@@ -95,3 +95,60 @@ class ReceptionDuty(TimestampMixin, db.Model):
 
     reception: Mapped[Reception] = relationship(back_populates="duties")
     deputy: Mapped[Deputy] = relationship()
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return {"booked": "已预约", "cancelled": "已取消", "attended": "已到场", "no_show": "未到场"}[
+            self.value
+        ]
+
+
+BOOKING_STATUS_LABELS = {"booked": "已预约", "cancelled": "已取消", "attended": "已到场", "no_show": "未到场"}
+
+
+class Booking(TimestampMixin, db.Model):
+    """A resident's place in one slot of a reception.
+
+    Capacity is enforced by the database, not by counting: an active booking holds one
+    ``seat`` number (1..capacity) of its slot, unique per slot, and one ``active_resident``
+    key per reception. Cancelling clears both (NULLs never collide), so the seat is free again.
+    Any number of concurrent requests can therefore never overfill a slot.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("reception_id", "slot_start", "seat"),
+        UniqueConstraint("reception_id", "active_resident"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    reception_id: Mapped[int] = mapped_column(ForeignKey("receptions.id"), index=True)
+    slot_start: Mapped[time] = mapped_column(Time)
+    seat: Mapped[int | None] = mapped_column(Integer)
+    resident_id: Mapped[str] = mapped_column(String(64), index=True)
+    active_resident: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(32))
+    mobile: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(16), default="h5", server_default="h5")
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED, server_default="booked")
+    booked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    reception: Mapped[Reception] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return BookingStatus(self.status).label
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == BookingStatus.BOOKED
