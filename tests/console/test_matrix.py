@@ -109,7 +109,8 @@ def _console_rules(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("console.")
+        # By URL, not blueprint: a later blueprint mounted under /console needs rows too.
+        if rule.rule.startswith("/console") or rule.endpoint.startswith("console.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 
