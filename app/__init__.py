@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.media.views import bp as media_bp
     from app.public.views import bp as public_bp
     from app.wechat import mount_mock
+    from app.wechat.console import bp as wechat_console_bp
     from app.wechat.views import bp as wechat_bp
 
     app.register_blueprint(health_bp)
@@ -52,10 +53,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
     mount_mock(app)
     app.register_blueprint(console_bp, url_prefix="/console")
+    app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     init_api(app)
     web_errors.init_app(app)
 
     from app.demo.cli import demo_cli
+    from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
     from app.wechat.cli import wechat_cli
     from app.workdays.cli import calendar_cli
@@ -64,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(calendar_cli)
     app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)
+    app.cli.add_command(plaques_cli)
 
     from app import template_helpers
 

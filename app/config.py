@@ -59,6 +59,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
         "PER_PAGE": 20,
+        # 附件2 asks for 方正大标宋; Noto Serif CJK SC Bold (Debian fonts-noto-cjk) is the open
+        # serif closest to it. Index 2 of the collection is the Simplified Chinese face.
+        "PLAQUE_FONT": env.get("PLAQUE_FONT", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
+        "PLAQUE_FONT_INDEX": int(env.get("PLAQUE_FONT_INDEX", 2)),
         # Generated 代表联系服务群众日: hours, bookable slots, deputies on duty (at least).
         "SERVICE_DAY_START": env.get("SERVICE_DAY_START", "09:00"),
         "SERVICE_DAY_END": env.get("SERVICE_DAY_END", "11:30"),
