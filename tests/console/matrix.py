@@ -42,6 +42,8 @@ class Row:
     scoped: bool = True
     # Text the page shows when the actor uses it on the own branch.
     shows: Callable[[Side], str] | None = None
+    # Status of a successful own call when it is not the usual (GET 200, POST 302 redirect).
+    ok: int | None = None
 
     @property
     def id(self) -> str:
@@ -327,6 +329,34 @@ ROWS: list[Row] = [
         lambda s: "/console/calendar/day/reset",
         CITY,
         data=lambda s: {"day": "2026-10-01"},
+        scoped=False,
+    ),
+]
+
+# 公众号模拟器 (app/wechat/console.py): no object in the URL; scanning offers only visible stations.
+SIMULATOR_ROLES = ADMINS | {Role.STATION_STAFF}
+ROWS += [
+    Row(
+        "wechat_console.simulator",
+        "GET",
+        lambda s: "/console/wechat/simulator",
+        SIMULATOR_ROLES,
+        scoped=False,
+        shows=lambda s: s.station.name,
+    ),
+    Row(
+        "wechat_console.simulator_send",
+        "POST",
+        lambda s: "/console/wechat/simulator/send",
+        SIMULATOR_ROLES,
+        data=lambda s: {"kind": "scan", "station_code": s.station.code, "openid": "sim-matrix"},
+        scoped=False,  # a foreign station code is refused like an unknown one; checked for leaks only
+    ),
+    Row(
+        "wechat_console.simulator_log",
+        "GET",
+        lambda s: "/console/wechat/simulator/log?openid=sim-matrix",
+        SIMULATOR_ROLES,
         scoped=False,
     ),
 ]

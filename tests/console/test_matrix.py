@@ -70,9 +70,16 @@ def fingerprint(side: Side) -> tuple:
     )
 
 
+def dormant(app, row: Row) -> bool:
+    """A row for a blueprint this app does not register (work not merged yet) waits quietly."""
+    return row.endpoint.split(".")[0] not in app.blueprints
+
+
 @pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
-def test_matrix(row: Row, role: Role, world: World, login_as):
+def test_matrix(row: Row, role: Role, world: World, login_as, app):
+    if dormant(app, row):
+        pytest.skip(f"{row.endpoint} is not registered in this app")
     actor = world.actors[role]
     secrets = hidden_secrets(world, role)
     own_client, foreign_client = login_as(actor), login_as(actor)
@@ -84,8 +91,8 @@ def test_matrix(row: Row, role: Role, world: World, login_as):
     assert_nothing_of(body, secrets, where)
     if role not in row.allowed:
         assert response.status_code in REFUSED, where
-    elif row.method == "GET":
-        assert response.status_code == 200, f"{where}: {response.status_code}"
+    elif row.method == "GET" or row.ok is not None:
+        assert response.status_code == (row.ok or 200), f"{where}: {response.status_code} {body[:400]}"
         if row.shows is not None:
             assert row.shows(own) in body, f"{where} does not show {row.shows(own)!r}"
     else:
@@ -116,7 +123,7 @@ def _console_rules(app) -> set[tuple[str, str]]:
 
 
 def test_every_console_rule_is_in_the_matrix(app):
-    covered = {(row.endpoint, row.method) for row in ROWS} | PUBLIC
+    covered = {(row.endpoint, row.method) for row in ROWS if not dormant(app, row)} | PUBLIC
     rules = _console_rules(app)
     assert not rules - covered, (
         f"console routes missing from tests/console/matrix.py: {sorted(rules - covered)}"
@@ -127,6 +134,8 @@ def test_every_console_rule_is_in_the_matrix(app):
 def test_matrix_urls_reach_their_endpoints(app, world: World):
     adapter = app.url_map.bind("localhost")
     for row in ROWS:
+        if dormant(app, row):
+            continue
         path = row.url(world.own).split("?")[0]
         endpoint, _args = adapter.match(path, method=row.method)
         assert endpoint == row.endpoint, f"{row.id}: {path} routes to {endpoint}"
@@ -134,6 +143,8 @@ def test_matrix_urls_reach_their_endpoints(app, world: World):
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.id)
 def test_signed_out_is_sent_to_login(row: Row, world: World, app):
+    if dormant(app, row):
+        pytest.skip(f"{row.endpoint} is not registered in this app")
     response = call(app.test_client(), row, world.own)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/console/login")
