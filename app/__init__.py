@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import check_config, load_config
-from app.extensions import csrf, db, login_manager, migrate, redis_store
+from app.extensions import csrf, db, limiter, login_manager, migrate, redis_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     redis_store.init_app(app)
+    limiter.init_app(app)
     _tune_sqlite(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import web_errors
     from app.api import init_api

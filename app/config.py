@@ -59,6 +59,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
         "PER_PAGE": 20,
+        # Proxies in front (nginx): how many X-Forwarded-* hops to trust for the client address.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         # 附件2 asks for 方正大标宋; Noto Serif CJK SC Bold (Debian fonts-noto-cjk) is the open
         # serif closest to it. Index 2 of the collection is the Simplified Chinese face.
         "PLAQUE_FONT": env.get("PLAQUE_FONT", "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
@@ -72,6 +74,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     }
     cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
     if cfg["APP_ENV"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,6 +30,11 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage is RATELIMIT_STORAGE_URI: Redis when configured (shared by all workers), else memory.
+# A Redis outage must not take the public pages down: fall back to per-process counting.
+limiter = Limiter(
+    get_remote_address, headers_enabled=True, swallow_errors=True, in_memory_fallback_enabled=True
+)
 
 
 class RedisHolder:
