@@ -1,0 +1,30 @@
+"""The pieces every API resource is built from: the Api class and ``api_blueprint``."""
+
+from __future__ import annotations
+
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from app.api.errors import ErrorSchema, handle_api_domain_error, handle_api_http_exception
+from app.errors import DomainError
+
+API_PREFIX = "/api/v1"
+
+
+class JiazhandianApi(Api):
+    """flask-smorest's Api, documenting and answering errors in our ``{"error": …}`` shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        # flask-smorest registers an app-wide HTTPException handler here, which would turn the
+        # console's HTML error pages into JSON; each API blueprint carries its own instead.
+        pass
+
+
+def api_blueprint(name: str, import_name: str, path: str, description: str) -> Blueprint:
+    """A resource's blueprint under /api/v1/<path>, answering errors in the API's shape."""
+    blp = Blueprint(name, import_name, url_prefix=f"{API_PREFIX}/{path.strip('/')}", description=description)
+    blp.register_error_handler(HTTPException, handle_api_http_exception)
+    blp.register_error_handler(DomainError, handle_api_domain_error)
+    return blp
