@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -193,6 +194,24 @@ def db_session(request):
             db.session = original
             transaction.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_request_globals():
+    """Forget the per-request user and CSRF token between requests.
+
+    The test client reuses the test's app context, and with it ``g``, where Flask-Login
+    caches the signed-in user and Flask-WTF the CSRF token; a real server starts each
+    request with a fresh ``g``, and so must two test clients taking turns.
+    """
+
+    def clear(sender, **extra):
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+    request_started.connect(clear)
+    yield
+    request_started.disconnect(clear)
 
 
 @pytest.fixture

@@ -237,9 +237,6 @@ def unplace(station_id: int, deputy_id: int):
     require(can_manage_station(me(), station))
     deputy = visible_or_404(Deputy, deputy_id)
     name = deputy.name
-    # unplace_deputy edits both collections; loaded lazily mid-way, autoflush would already have
-    # deleted the placement from the second one (a ValueError). Load both first.
-    _ = (list(station.placements), list(deputy.placements))
     try:
         unplace_deputy(station, deputy)
     except DomainError as exc:

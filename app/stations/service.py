@@ -211,10 +211,11 @@ def unplace_deputy(station: Station, deputy: Deputy) -> None:
     )
     if placement is None:
         raise NotFound(f"{deputy.name}未编入{station.name}。")
-    # Through both collections, so neither side keeps a stale entry (delete-orphan removes the row).
-    station.placements.remove(placement)
-    deputy.placements.remove(placement)
+    db.session.delete(placement)
     db.session.flush()
+    # Neither side may keep the deleted placement in an already loaded collection.
+    db.session.expire(station, ["placements"])
+    db.session.expire(deputy, ["placements"])
 
 
 def check_points_named_after(deputy: Deputy) -> None:
