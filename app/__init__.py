@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import check_config, load_config
-from app.extensions import csrf, db, limiter, login_manager, migrate, redis_store
+from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path, config))
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON (Flask 3 ignores JSON_AS_ASCII)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     _import_models()
@@ -33,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     csrf.init_app(app)
-    redis_store.init_app(app)
+    init_redis(app)
     limiter.init_app(app)
     _tune_sqlite(app)
     if app.config["TRUSTED_PROXIES"]:

@@ -57,7 +57,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
-        "JSON_AS_ASCII": False,
         "PER_PAGE": 20,
         # Proxies in front (nginx): how many X-Forwarded-* hops to trust for the client address.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -37,23 +37,23 @@ limiter = Limiter(
 )
 
 
-class RedisHolder:
-    """The optional Redis client: ``None`` when ``REDIS_URL`` is unset (embedded mode)."""
+def init_redis(app: Flask) -> None:
+    """Give the app its Redis client, or ``None`` when ``REDIS_URL`` is unset (embedded mode).
 
-    def __init__(self) -> None:
-        self.client = None
+    Kept per app in ``app.extensions`` (never a module global), so several apps in one
+    process, as in the tests, each talk to their own Redis.
+    """
+    url = app.config.get("REDIS_URL")
+    client = None
+    if url:
+        import redis
 
-    def init_app(self, app: Flask) -> None:
-        url = app.config.get("REDIS_URL")
-        if url:
-            import redis
-
-            self.client = redis.Redis.from_url(
-                url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
-            )
-        else:
-            self.client = None
-        app.extensions["redis"] = self.client
+        client = redis.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+        )
+    app.extensions["redis"] = client
 
 
-redis_store = RedisHolder()
+def redis_client():
+    """The current app's Redis client, or ``None`` in embedded mode."""
+    return current_app.extensions.get("redis")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from app.extensions import db, redis_store
+from app.extensions import db, redis_client
 
 bp = Blueprint("health", __name__)
 
@@ -21,11 +21,12 @@ def healthz():
         db.session.rollback()
         db_state = "error"
         status = 503
-    if redis_store.client is None:
+    client = redis_client()
+    if client is None:
         redis_state = "off"
     else:
         try:
-            redis_store.client.ping()
+            client.ping()
             redis_state = "ok"
         except Exception as exc:
             current_app.logger.warning("healthz: redis unreachable: %s", exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,7 +40,7 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     message = message or default_message
     if wants_json():
         return jsonify({"error": {"code": code, "message": message}}), status
-    return render_template("error.html", status=status, message=message), status
+    return make_response(render_template("error.html", status=status, message=message)), status
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +58,12 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         # Our own abort(…, description) carries a Chinese message; Werkzeug's defaults don't.
         message = exc.description if getattr(exc, "chinese", False) else None
-        return error_response(status, None, message)
+        response, status = error_response(status, None, message)
+        # Keep what the exception says about the request (Allow on 405, Retry-After on 429…).
+        for name, value in exc.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import db, redis_store
+from app.extensions import db
 from tests.conftest import make_test_app
 
 # These tests build apps of their own; the session-wide rollback fixture must stay out of the way.
@@ -17,8 +17,7 @@ CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"
 
 @pytest.fixture
 def other_app(tmp_path):
-    """Build extra apps without migrations; put back the session app's Redis client after."""
-    saved = redis_store.client
+    """Build extra apps without migrations."""
     made = []
 
     def make(database_url: str | None = None, redis: str | None = None):
@@ -31,7 +30,6 @@ def other_app(tmp_path):
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
-    redis_store.client = saved
 
 
 @OWN_APP
@@ -74,3 +72,10 @@ def test_both_unreachable(other_app):
     response = other_app(CLOSED_PG_URL, CLOSED_REDIS_URL).test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "db": "error", "redis": "error"}
+
+
+@OWN_APP
+def test_each_app_keeps_its_own_redis(other_app):
+    first = other_app()
+    other_app(redis=CLOSED_REDIS_URL)  # a later app must not change what the first one uses
+    assert first.test_client().get("/healthz").get_json()["redis"] == "off"

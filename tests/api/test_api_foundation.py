@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 
-from app.extensions import redis_store
 from tests.conftest import make_test_app
 
 
@@ -53,11 +52,8 @@ def test_non_api_errors_stay_html(client):
 
 @pytest.fixture
 def csrf_app(tmp_path):
-    """A second app with CSRF on, as in production (keeps the session's Redis client)."""
-    saved = redis_store.client
-    application = make_test_app("sqlite:///" + str(tmp_path / "csrf.db"), WTF_CSRF_ENABLED=True)
-    yield application
-    redis_store.client = saved
+    """A second app with CSRF on, as in production."""
+    return make_test_app("sqlite:///" + str(tmp_path / "csrf.db"), WTF_CSRF_ENABLED=True)
 
 
 def test_api_is_exempt_from_csrf(csrf_app):
@@ -66,3 +62,8 @@ def test_api_is_exempt_from_csrf(csrf_app):
     response = client.post("/api/v1/stations", json={})
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_json_keeps_chinese_readable(client):
+    assert "家站点 API".encode() in client.get("/api/v1/openapi.json").data
