@@ -49,21 +49,31 @@ def create_app(config: dict | None = None) -> Flask:
     from app.health import bp as health_bp
     from app.media.views import bp as media_bp
     from app.public.views import bp as public_bp
+    from app.wechat import mount_mock
+    from app.wechat.console import bp as wechat_console_bp
+    from app.wechat.views import bp as wechat_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(wechat_bp)
+    csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
+    limiter.exempt(wechat_bp)  # all pushes come from WeChat's few servers: never throttle them
+    mount_mock(app)
     app.register_blueprint(console_bp, url_prefix="/console")
+    app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     init_api(app)
     web_errors.init_app(app)
 
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
+    from app.wechat.cli import wechat_cli
     from app.workdays.cli import calendar_cli
 
     app.cli.add_command(demo_cli)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)
     app.cli.add_command(plaques_cli)
 
@@ -82,6 +92,7 @@ def _import_models() -> None:
     from app.regions import models as _regions  # noqa: F401
     from app.stations import models as _stations  # noqa: F401
     from app.units import models as _units  # noqa: F401
+    from app.wechat import models as _wechat  # noqa: F401
     from app.workdays import models as _workdays  # noqa: F401
 
 

@@ -1,0 +1,19 @@
+"""WeChat official-account message and event handlers, one small module each.
+
+Importing this package registers them all; ``dispatch`` runs the one a push needs.
+"""
+
+from handlers import (  # noqa: F401 - imported to register their handlers
+    click,
+    location,
+    media,
+    scan,
+    subscribe,
+    template_job,
+    text,
+    unsubscribe,
+    view,
+)
+from handlers.registry import dispatch, key_of, registered
+
+__all__ = ["dispatch", "key_of", "registered"]

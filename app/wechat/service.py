@@ -1,0 +1,300 @@
+"""Rules of the official account: followers and follows, exactly-once inbound, nearest stations."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import TextClause, bindparam, select, text, update
+
+from app.extensions import db
+from app.models_base import utcnow
+from app.stations.models import Station, StationStatus
+from app.wechat.models import (
+    InboundMessage,
+    StationFollow,
+    StationQrCode,
+    Subscriber,
+    TemplateDelivery,
+)
+from app.wechat.protocol import Inbound
+
+EARTH_RADIUS_M = 6_371_000
+# A repeated delivery within this window is answered from Redis without touching the database.
+REPLY_CACHE_S = 600
+
+
+@dataclass
+class Outcome:
+    """What a handler did with one push: the reply text (None: just "success") and an audit note."""
+
+    reply: str | None
+    action: str
+    ref: str = ""
+
+
+# -- statements ------------------------------------------------------------------------
+# The endpoint answers every push with a handful of queries; building them once (with bind
+# parameters) instead of per call keeps the Python side of each query small.
+
+_SUBSCRIBER = select(Subscriber).where(Subscriber.openid == bindparam("openid"))
+_FOLLOWS = StationFollow.__table__
+# A follower scanning a station they follow: one statement, which also says whether they did.
+_FOLLOW_SEEN = (
+    update(_FOLLOWS)
+    .where(
+        # Parameter names must differ from column names in an UPDATE.
+        _FOLLOWS.c.subscriber_id == bindparam("follower"),
+        _FOLLOWS.c.station_id == bindparam("followed"),
+    )
+    .values(last_scanned_at=bindparam("seen_at"), updated_at=bindparam("seen_at"))
+    .returning(_FOLLOWS.c.id)
+)
+_FOLLOWED = (
+    select(Station)
+    .join(StationFollow, StationFollow.station_id == Station.id)
+    .join(Subscriber, Subscriber.id == StationFollow.subscriber_id)
+    .where(Subscriber.openid == bindparam("openid"), Station.status == StationStatus.ACTIVE)
+    .order_by(StationFollow.last_scanned_at.desc(), StationFollow.id.desc())
+)
+_INBOUND = InboundMessage.__table__
+_FIRST_DELIVERY = select(_INBOUND.c.id, _INBOUND.c.reply).where(_INBOUND.c.dedup_key == bindparam("key"))
+_COUNT_DELIVERY = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row_id"))
+    .values(deliveries=_INBOUND.c.deliveries + 1, last_delivery_at=bindparam("at"))
+)
+_DONE = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("row_id"))
+    .values(reply=bindparam("new_reply"), action=bindparam("new_action"), ref=bindparam("new_ref"))
+)
+
+
+@functools.cache
+def _insert_or_nothing_sql(table_name: str, columns: tuple[str, ...]) -> TextClause:
+    table = db.metadata.tables[table_name]
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    # Names come from our own metadata, never from input; values are bound.
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING RETURNING id"  # noqa: S608
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns)).columns(table.c.id)
+
+
+def _insert_or_nothing(model, values: dict) -> int | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL and SQLite): the new id or None.
+
+    One round trip, no savepoint. A concurrent transaction inserting the same key makes this
+    wait for it: None once it commits, the new id if it rolled back.
+    """
+    return db.session.scalar(_insert_or_nothing_sql(model.__tablename__, tuple(sorted(values))), values)
+
+
+# -- followers -------------------------------------------------------------------------
+
+
+def subscriber_of(openid: str) -> Subscriber | None:
+    """The follower with this openid, if we have seen them."""
+    return db.session.scalar(_SUBSCRIBER, {"openid": openid})
+
+
+def _subscriber(openid: str) -> tuple[Subscriber, bool]:
+    subscriber = subscriber_of(openid)
+    if subscriber is not None:
+        return subscriber, False
+    new_id = _insert_or_nothing(Subscriber, {"openid": openid, "subscribed": True, "subscribed_at": utcnow()})
+    return subscriber_of(openid), new_id is not None
+
+
+def subscribe(openid: str, *, station: Station | None = None, via: str = "qrscene") -> Subscriber:
+    """Mark ``openid`` as following the account (again), and the station they scanned if any."""
+    subscriber, created = _subscriber(openid)
+    # Only a change of state is written: a follower scanning again costs no update.
+    if not created and not subscriber.subscribed:
+        subscriber.subscribed = True
+        subscriber.subscribed_at = utcnow()
+        subscriber.unsubscribed_at = None
+        db.session.flush()
+    if station is not None:
+        follow_station(subscriber, station, via=via)
+    return subscriber
+
+
+def unsubscribe(openid: str) -> Subscriber:
+    """Mark the follower as gone; their follows and history stay."""
+    subscriber, _ = _subscriber(openid)
+    subscriber.subscribed = False
+    subscriber.unsubscribed_at = utcnow()
+    db.session.flush()
+    return subscriber
+
+
+def follow_station(subscriber: Subscriber, station: Station, *, via: str = "scan") -> bool:
+    """Follow ``station`` (idempotent; a follower may follow several); True when new."""
+    now = utcnow()
+    key = {"subscriber_id": subscriber.id, "station_id": station.id}
+    for _attempt in range(2):
+        seen = {"follower": subscriber.id, "followed": station.id, "seen_at": now}
+        if db.session.execute(_FOLLOW_SEEN, seen).first() is not None:
+            return False
+        if _insert_or_nothing(StationFollow, {**key, "via": via, "last_scanned_at": now}) is not None:
+            return True
+        # A concurrent scan created it between our update and insert: update it now.
+    return False
+
+
+def followed_stations(openid: str) -> list[Station]:
+    """The active stations a follower follows, the most recently scanned first."""
+    return list(db.session.scalars(_FOLLOWED, {"openid": openid}))
+
+
+# -- where --------------------------------------------------------------------------------
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def nearest_stations(lat: float, lng: float, limit: int = 3) -> list[tuple[Station, float]]:
+    """The ``limit`` active stations nearest to a point, nearest first, with distances in metres."""
+    # A city has hundreds to a few thousand stations: measuring them all in Python is cheap.
+    rows = db.session.execute(
+        select(Station.id, Station.lat, Station.lng).where(
+            Station.status == StationStatus.ACTIVE, Station.lat.is_not(None), Station.lng.is_not(None)
+        )
+    ).all()
+    ranked = sorted((distance_m(lat, lng, float(r.lat), float(r.lng)), r.id) for r in rows)[:limit]
+    ids = [station_id for _, station_id in ranked]
+    stations = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_(ids)))}
+    return [(stations[i], d) for d, i in ranked]
+
+
+# -- pushes WeChat reports on ------------------------------------------------------------
+
+
+def record_template_delivery(msgid: int, openid: str, status: str) -> TemplateDelivery:
+    """Store WeChat's TEMPLATESENDJOBFINISH report for a template message (last report wins)."""
+    values = {"msgid": msgid, "openid": openid, "status": status, "reported_at": utcnow()}
+    if _insert_or_nothing(TemplateDelivery, values) is None:
+        db.session.execute(
+            update(TemplateDelivery.__table__)
+            .where(TemplateDelivery.__table__.c.msgid == msgid)
+            .values(status=status, reported_at=values["reported_at"])
+        )
+    fresh = select(TemplateDelivery).where(TemplateDelivery.msgid == msgid)
+    return db.session.scalar(fresh.execution_options(populate_existing=True))
+
+
+# -- QR codes --------------------------------------------------------------------------
+
+
+def save_station_qrcode(station: Station, ticket: str, url: str) -> StationQrCode:
+    """Remember the permanent parametric QR WeChat issued for ``station``."""
+    qrcode = db.session.scalar(select(StationQrCode).where(StationQrCode.station_id == station.id))
+    if qrcode is None:
+        qrcode = StationQrCode(station=station)
+        db.session.add(qrcode)
+    qrcode.scene, qrcode.ticket, qrcode.url = station.code, ticket, url
+    db.session.flush()
+    return qrcode
+
+
+# -- inbound, exactly once ---------------------------------------------------------------
+
+
+def _summary(inbound: Inbound) -> str:
+    fields = inbound.fields
+    if inbound.msg_type == "text":
+        text = str(fields.get("Content") or "")
+    elif inbound.msg_type == "location":
+        text = f"{fields.get('Location_X')},{fields.get('Location_Y')} {fields.get('Label') or ''}"
+    elif inbound.event == "location":
+        text = f"{fields.get('Latitude')},{fields.get('Longitude')}"
+    else:
+        text = str(fields.get("EventKey") or fields.get("Status") or "")
+    return text.strip()[:200]
+
+
+def _sent_at(inbound: Inbound) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(inbound.fields.get("CreateTime")), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _inbound_values(inbound: Inbound, key: str) -> dict:
+    return {
+        "dedup_key": key,
+        "openid": inbound.openid[:64],
+        "msg_type": inbound.msg_type[:32],
+        "event": inbound.event[:48],
+        "sent_at": _sent_at(inbound),
+        "summary": _summary(inbound),
+        "received_at": utcnow(),
+        "last_delivery_at": utcnow(),
+    }
+
+
+def receive(inbound: Inbound, handle: Callable[[Inbound], Outcome]) -> tuple[str | None, bool]:
+    """Act on a push exactly once and log it; returns ``(reply, repeated)``.
+
+    The inbound row is inserted first, in the caller's transaction: a concurrent delivery of
+    the same message waits on the unique key until this one commits, then finds the row and
+    answers with the same reply (so four deliveries of one 留言 all carry one tracking number).
+    """
+    key = inbound.dedup_key[:160]
+    claimed = _insert_or_nothing(InboundMessage, _inbound_values(inbound, key))
+    if claimed is None:
+        first_id, reply = db.session.execute(_FIRST_DELIVERY, {"key": key}).one()
+        db.session.execute(_COUNT_DELIVERY, {"row_id": first_id, "at": utcnow()})
+        return reply, True
+    outcome = handle(inbound)
+    done = {"new_reply": outcome.reply, "new_action": outcome.action[:48], "new_ref": outcome.ref[:64]}
+    db.session.execute(_DONE, {"row_id": claimed, **done})
+    return outcome.reply, False
+
+
+def record_failure(inbound: Inbound, error: str, reply: str) -> None:
+    """Log a push whose handling failed (after the caller rolled back), with the reply sent."""
+    values = _inbound_values(inbound, inbound.dedup_key[:160])
+    values.update(action="failed", ref=error[:64], status="failed", reply=reply)
+    # If another delivery of it got through meanwhile, its record stands.
+    _insert_or_nothing(InboundMessage, values)
+
+
+def _redis():
+    return current_app.extensions.get("redis")
+
+
+def cached_reply(dedup_key: str) -> tuple[bool, str | None]:
+    """Redis in front of the dedup table: ``(True, reply)`` for a push already answered."""
+    redis = _redis()
+    if redis is None:
+        return False, None
+    try:
+        value = redis.get(f"wechat:inbound:{dedup_key}")
+    except Exception:  # Redis down: the database still deduplicates
+        return False, None
+    if value is None:
+        return False, None
+    text = value.decode("utf-8")
+    return True, (text[1:] if text.startswith("=") else None)
+
+
+def remember_reply(dedup_key: str, reply: str | None) -> None:
+    """After commit: let repeated deliveries be answered from Redis for a while."""
+    redis = _redis()
+    if redis is None:
+        return
+    try:
+        redis.set(f"wechat:inbound:{dedup_key}", "-" if reply is None else "=" + reply, ex=REPLY_CACHE_S)
+    except Exception:
+        current_app.logger.warning("could not cache the reply of %s in Redis", dedup_key)

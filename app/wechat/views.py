@@ -1,0 +1,84 @@
+"""``GET|POST /wechat``: the official account's message endpoint, as WeChat's servers expect it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, request
+from wechatpy.crypto import WeChatCrypto
+
+from app.extensions import db
+from app.wechat import service
+from app.wechat.protocol import (
+    MAX_BODY_BYTES,
+    BadMessage,
+    BadSignature,
+    open_message,
+    render_reply,
+    verify_request,
+)
+from handlers import dispatch
+
+bp = Blueprint("wechat", __name__)
+
+SORRY = "系统繁忙，请稍后再试。"
+
+
+def _crypto() -> WeChatCrypto | None:
+    app = current_app._get_current_object()
+    if "wechat_crypto" not in app.extensions:
+        key = app.config.get("WECHAT_AES_KEY")
+        app.extensions["wechat_crypto"] = (
+            WeChatCrypto(app.config["WECHAT_TOKEN"], key, app.config["WECHAT_APPID"]) if key else None
+        )
+    return app.extensions["wechat_crypto"]
+
+
+def _text(body: str, status: int = 200) -> Response:
+    mimetype = "application/xml" if body.startswith("<xml>") else "text/plain"
+    return Response(body, status=status, mimetype=mimetype)
+
+
+@bp.route("/wechat", methods=["GET", "POST"])
+def endpoint():
+    try:
+        verify_request(current_app.config["WECHAT_TOKEN"], request.args)
+    except BadSignature:
+        return _text("invalid signature", 403)
+    if request.method == "GET":
+        echostr = request.args.get("echostr")
+        if echostr is None:
+            abort(400)
+        return _text(echostr)
+
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _text("body too large", 413)
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return _text("body too large", 413)
+    crypto = _crypto()
+    try:
+        inbound = open_message(body, request.args, crypto=crypto)
+    except BadSignature:
+        return _text("invalid signature", 403)
+    except BadMessage as exc:
+        current_app.logger.info("wechat: refused a body: %s", exc)
+        return _text("bad request", 400)
+
+    hit, reply = service.cached_reply(inbound.dedup_key)
+    if not hit:
+        try:
+            reply, repeated = service.receive(inbound, dispatch)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            current_app.logger.exception("wechat: handling %s failed", inbound.dedup_key)
+            reply = SORRY
+            try:
+                service.record_failure(inbound, type(exc).__name__, reply)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("wechat: could not log the failure of %s", inbound.dedup_key)
+        else:
+            if not repeated:
+                service.remember_reply(inbound.dedup_key, reply)
+    return _text(render_reply(reply, inbound, crypto=crypto, args=request.args))

@@ -1,0 +1,61 @@
+"""The registry of official-account handlers, keyed by message type or event.
+
+Each handler module registers one small function with ``@on("text")`` or
+``@on_event("subscribe")``; ``dispatch`` finds it for an inbound push. A type nobody
+handles is answered with WeChat's ``success`` (no reply), as WeChat asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.wechat.protocol import Inbound
+from app.wechat.service import Outcome
+
+Handler = Callable[[Inbound], Outcome]
+
+_handlers: dict[str, Handler] = {}
+
+
+def _register(key: str) -> Callable[[Handler], Handler]:
+    def decorator(fn: Handler) -> Handler:
+        if key in _handlers:
+            raise RuntimeError(f"two handlers for {key}: {_handlers[key].__module__} and {fn.__module__}")
+        _handlers[key] = fn
+        return fn
+
+    return decorator
+
+
+def on(msg_type: str) -> Callable[[Handler], Handler]:
+    """Register the handler of a message type (``text``, ``location``, ``image``…)."""
+    return _register(msg_type.lower())
+
+
+def on_event(event: str) -> Callable[[Handler], Handler]:
+    """Register the handler of an event, as wechatpy names it (``subscribe_scan`` for qrscene)."""
+    return _register(f"event:{event.lower()}")
+
+
+def key_of(inbound: Inbound) -> str:
+    message = inbound.message
+    if message.type == "event":
+        return f"event:{message.event}"
+    return message.type
+
+
+def handler_for(inbound: Inbound) -> Handler | None:
+    return _handlers.get(key_of(inbound))
+
+
+def registered() -> list[str]:
+    """The keys with a handler, for tests and the console."""
+    return sorted(_handlers)
+
+
+def dispatch(inbound: Inbound) -> Outcome:
+    """Run the handler for this push; unknown types get no reply."""
+    handler = handler_for(inbound)
+    if handler is None:
+        return Outcome(reply=None, action="ignored", ref=key_of(inbound))
+    return handler(inbound)

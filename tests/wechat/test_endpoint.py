@@ -1,0 +1,174 @@
+"""``/wechat`` behaves as WeChat's servers expect, for every documented message and event type."""
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.wechat.models import InboundMessage
+from tests.wechat.sender import documented, fixture_text, sign
+
+# Each documented sample and whether the account answers it with a text (else "success").
+DOCUMENTED = [
+    ("text", True),
+    ("image", True),
+    ("voice", True),
+    ("video", True),
+    ("shortvideo", True),
+    ("location", True),
+    ("link", True),
+    ("event_subscribe", True),
+    ("event_subscribe_qrscene", True),
+    ("event_scan", True),
+    ("event_unsubscribe", False),
+    ("event_location", True),
+    ("event_click", True),
+    ("event_view", False),
+    ("event_location_select", False),
+    ("event_templatesendjobfinish", False),
+    ("event_masssendjobfinish", False),  # no handler: answered "success"
+]
+
+
+def _inbound_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(InboundMessage))
+
+
+def test_echostr_is_returned_when_signed(client, app):
+    query = {"timestamp": "1409304348", "nonce": "123", "echostr": "5837397520665772155"}
+    query["signature"] = sign(app.config["WECHAT_TOKEN"], query["timestamp"], query["nonce"])
+    response = client.get("/wechat", query_string=query)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "5837397520665772155"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"signature": "0" * 40, "timestamp": "1", "nonce": "2", "echostr": "x"},
+        {"timestamp": "1", "nonce": "2", "echostr": "x"},
+    ],
+)
+def test_bad_or_missing_signature_is_403_and_nothing_is_processed(client, method, query):
+    before = _inbound_count()
+    response = getattr(client, method)("/wechat", query_string=query, data=documented("text").encode())
+    assert response.status_code == 403
+    assert "x" not in response.get_data(as_text=True)
+    assert _inbound_count() == before
+
+
+@pytest.mark.parametrize(("name", "answers"), DOCUMENTED)
+def test_documented_pushes_in_plain_mode(wx, name, answers):
+    answer = wx.post(documented(name))
+    assert answer.status == 200
+    if answers:
+        assert answer.content, answer.body
+        assert answer.fields["MsgType"] == "text"
+        assert answer.fields["ToUserName"]  # addressed back to the sender
+    else:
+        assert answer.is_success
+
+
+@pytest.mark.parametrize(("name", "answers"), DOCUMENTED)
+def test_documented_pushes_in_aes_mode(wx_aes, name, answers):
+    answer = wx_aes.post(documented(name), aes=True)
+    assert answer.status == 200
+    if answers:
+        assert "<Encrypt>" in answer.body and "<Content>" not in answer.body
+        assert answer.content  # decrypted with the key and signature verified by the sender
+    else:
+        assert answer.body == "success"
+
+
+def test_aes_push_with_wrong_msg_signature_is_403(wx_aes):
+    before = _inbound_count()
+    answer = wx_aes.post(
+        documented("text", Content="留言 测试一下安全模式"), aes=True, args={"msg_signature": "0" * 40}
+    )
+    assert answer.status == 403
+    assert _inbound_count() == before
+
+
+def test_published_vector_credentials_work_end_to_end(app, client, monkeypatch):
+    from tests.wechat.sender import WeChatSender
+    from tests.wechat.test_protocol import VECTOR_APPID, VECTOR_KEY, VECTOR_TOKEN
+
+    for key, value in (
+        ("WECHAT_TOKEN", VECTOR_TOKEN),
+        ("WECHAT_AES_KEY", VECTOR_KEY),
+        ("WECHAT_APPID", VECTOR_APPID),
+    ):
+        monkeypatch.setitem(app.config, key, value)
+    app.extensions.pop("wechat_crypto", None)
+    try:
+        sender = WeChatSender(client, VECTOR_TOKEN, VECTOR_APPID, VECTOR_KEY)
+        answer = sender.post(documented("text", Content="我是中文abcd123"), aes=True)
+        assert answer.status == 200 and "值班" in answer.content
+    finally:
+        app.extensions.pop("wechat_crypto", None)
+
+
+def test_plain_push_is_answered_in_plain_even_when_a_key_is_configured(wx_aes):
+    answer = wx_aes.post(documented("text", Content="帮助"))
+    assert "<Content>" in answer.body and "留言" in answer.content
+
+
+@pytest.mark.parametrize("name", ["xxe_file.xml", "billion_laughs.xml"])
+def test_xxe_and_billion_laughs_get_400_quickly(wx, name):
+    started = time.monotonic()
+    answer = wx.post(fixture_text(name))
+    assert answer.status == 400
+    assert "root:" not in answer.body
+    assert time.monotonic() - started < 1.0
+
+
+def test_oversized_body_is_refused(wx):
+    xml = documented("text", Content="留言 " + "很" * 30000)
+    answer = wx.post(xml)
+    assert answer.status == 413
+
+
+@pytest.mark.parametrize("body", ["", "hello", "<xml><MsgType>text</MsgType></xml>", "<notxml/>"])
+def test_malformed_bodies_get_400(wx, body):
+    assert wx.post(body).status == 400
+
+
+def test_unknown_message_type_is_success(wx):
+    xml = documented("text", MsgType="brand_new_type")
+    assert wx.post(xml).is_success
+
+
+def test_every_push_is_logged_once_with_what_was_done(wx, openid):
+    wx.text(openid, "帮助")
+    wx.post(documented("event_view", FromUserName=openid))
+    rows = db.session.scalars(select(InboundMessage).where(InboundMessage.openid == openid)).all()
+    assert sorted((r.msg_type, r.event, r.action) for r in rows) == [
+        ("event", "view", "menu_view"),
+        ("text", "", "help"),
+    ]
+    text_row = next(r for r in rows if r.msg_type == "text")
+    assert text_row.summary == "帮助" and text_row.received_at is not None and text_row.sent_at is not None
+
+
+def test_repeated_delivery_gets_the_same_reply_and_is_counted(wx, openid):
+    xml = documented("text", FromUserName=openid, Content="帮助")
+    first, again = wx.post(xml), wx.post(xml)
+    assert first.content == again.content
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
+    assert row.deliveries == 2 or row.deliveries == 1  # 1 when Redis answered the repeat
+
+
+def test_handler_crash_is_answered_politely_and_logged(wx, openid, monkeypatch):
+    import handlers.text
+
+    def boom(_inbound):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers.registry, "_handlers", {**handlers.registry._handlers, "text": boom})
+    answer = wx.text(openid, "帮助")
+    assert answer.status == 200 and "稍后再试" in answer.content
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
+    assert row.status == "failed" and row.ref == "RuntimeError"
