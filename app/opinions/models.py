@@ -80,6 +80,9 @@ class Opinion(TimestampMixin, db.Model):
     content: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=OpinionStatus.PENDING, index=True)
+    # WeChat msg_sec_check verdict: "pass", "review" (stored, flagged for staff), or "unchecked"
+    # (no WeChat identity to check with, or the check was unreachable: never lose the opinion).
+    content_check: Mapped[str] = mapped_column(String(16), default="unchecked", server_default="unchecked")
     # Set when the same submission may arrive twice (WeChat retries): unique, so a
     # duplicate delivery finds the first opinion instead of creating a second.
     dedup_key: Mapped[str | None] = mapped_column(String(96), unique=True)
@@ -90,6 +93,9 @@ class Opinion(TimestampMixin, db.Model):
     events: Mapped[list[OpinionEvent]] = relationship(
         back_populates="opinion", cascade="all, delete-orphan", order_by="OpinionEvent.id"
     )
+    photos: Mapped[list[OpinionPhoto]] = relationship(
+        back_populates="opinion", cascade="all, delete-orphan", order_by="OpinionPhoto.position"
+    )
 
     @property
     def status_label(self) -> str:
@@ -98,6 +104,19 @@ class Opinion(TimestampMixin, db.Model):
     @property
     def channel_label(self) -> str:
         return Channel(self.channel).label
+
+
+class OpinionPhoto(TimestampMixin, db.Model):
+    """A photo attached to an opinion: re-encoded JPEG under the upload folder."""
+
+    __tablename__ = "opinion_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    opinion: Mapped[Opinion] = relationship(back_populates="photos")
 
 
 class OpinionEvent(db.Model):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Sequence
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,11 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from app.deputies.models import Deputy
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.opinions.models import Channel, Opinion, OpinionEvent, OpinionStatus
+from app.media.service import delete_file, save_image
+from app.opinions.models import Channel, Opinion, OpinionEvent, OpinionPhoto, OpinionStatus
 from app.stations.models import Station
 from app.validation import MOBILE_RE, clean_text
 
+log = logging.getLogger(__name__)
+
 CONTENT_MIN, CONTENT_MAX = 5, 2000
+MAX_PHOTOS = 3
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 12  # 31^12 ≈ 7.9e17: not guessable, not enumerable
 
@@ -35,6 +43,47 @@ def clean_content(content: object) -> str:
     if len(text) > CONTENT_MAX:
         raise ValidationFailed(f"留言内容不能超过 {CONTENT_MAX} 个字。", field="content")
     return text
+
+
+def screen_content(text: str, channel: Channel, openid: str | None) -> str:
+    """WeChat msg_sec_check v2 on a resident's text: "pass", "review" or "unchecked".
+
+    A risky text is refused with a clear reason and never stored. The check needs the
+    resident's WeChat openid; without one, or when WeChat cannot be reached, the opinion is
+    kept as "unchecked" — an opinion is never lost because a content check failed.
+    """
+    if channel == Channel.STAFF or not openid:
+        return "unchecked"  # staff entries and anonymous H5 visitors have no openid to check with
+    from app.wechat.client import WeChatApiError, mini_program, official_account
+
+    api = mini_program() if channel == Channel.MINIAPP else official_account()
+    try:
+        verdict = api.check_text(text, openid)
+    except (WeChatApiError, OSError) as exc:
+        log.warning("msg_sec_check unavailable, opinion kept unchecked: %s", exc)
+        return "unchecked"
+    if verdict.suggest == "risky":
+        raise ValidationFailed(
+            "留言内容未通过微信内容安全检测，请删除不当内容后重新提交。",
+            code="content_rejected",
+            field="content",
+        )
+    return "pass" if verdict.passed else "review"
+
+
+def _store_photos(photos: Sequence[IO[bytes]]) -> list[str]:
+    """Re-encode and store up to three photos; nothing is kept if any one is refused."""
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationFailed(f"最多上传 {MAX_PHOTOS} 张照片。", field="photos")
+    stored: list[str] = []
+    try:
+        for stream in photos:
+            stored.append(save_image(stream, "opinions", max_bytes=PHOTO_MAX_BYTES))
+    except ValidationFailed:
+        for path in stored:
+            delete_file(path)
+        raise
+    return stored
 
 
 def record_event(
@@ -74,10 +123,15 @@ def submit_opinion(
     reception=None,
     dedup_key: str | None = None,
     actor: str = "resident",
+    photos: Sequence[IO[bytes]] = (),
+    wechat_openid: str | None = None,
 ) -> Opinion:
     """Store a new opinion (待受理) with its first event; a repeated ``dedup_key`` returns the first.
 
     Every channel (official account, H5, mini-program, staff entry) calls this one function.
+    ``wechat_openid`` is the resident's WeChat openid for the content check: on the official
+    account and the mini-program it is ``resident_id`` itself; an H5 page passes it only for a
+    resident it identified through WeChat OAuth.
     """
     channel = Channel(channel)
     if not station.is_active:
@@ -91,6 +145,10 @@ def submit_opinion(
         existing = db.session.scalar(select(Opinion).where(Opinion.dedup_key == dedup_key))
         if existing is not None:
             return existing
+    if wechat_openid is None and channel in (Channel.WECHAT, Channel.MINIAPP):
+        wechat_openid = resident_id
+    content_check = screen_content(text, channel, wechat_openid)
+    stored = _store_photos(photos)
     opinion = Opinion(
         tracking_no=new_tracking_no(),
         channel=channel,
@@ -104,6 +162,8 @@ def submit_opinion(
         category=category,
         status=OpinionStatus.PENDING,
         dedup_key=dedup_key,
+        content_check=content_check,
+        photos=[OpinionPhoto(path=path, position=i) for i, path in enumerate(stored)],
     )
     try:
         with db.session.begin_nested():
@@ -111,6 +171,8 @@ def submit_opinion(
             record_event(opinion, "submit", actor=actor, to_status=OpinionStatus.PENDING, note=channel.label)
             db.session.flush()
     except IntegrityError:
+        for path in stored:
+            delete_file(path)
         # A concurrent delivery of the same submission won the race: answer with its opinion.
         if dedup_key is None:
             raise

@@ -1,8 +1,13 @@
+import io
+from pathlib import Path
+
 import pytest
+from PIL import Image
 
 from app.errors import ValidationFailed
 from app.opinions.models import OpinionStatus
 from app.opinions.service import get_by_tracking_no, opinions_of, submit_opinion
+from app.wechat.mock import Fault, mock_state
 
 
 @pytest.fixture
@@ -49,3 +54,77 @@ def test_suspended_station_takes_no_opinions(station):
     station.status = "suspended"
     with pytest.raises(ValidationFailed, match="暂停服务"):
         submit_opinion(station=station, content="路灯坏了很久了", channel="h5")
+
+
+def _png(color="red") -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(buffer, "PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_photos_are_reencoded_and_attached(app, station):
+    opinion = submit_opinion(
+        station=station, content="楼道堆物有火灾隐患", channel="h5", photos=[_png(), _png("blue")]
+    )
+    assert [p.position for p in opinion.photos] == [0, 1]
+    for photo in opinion.photos:
+        stored = Path(app.config["UPLOAD_FOLDER"]) / photo.path
+        assert stored.read_bytes()[:3] == b"\xff\xd8\xff"  # JPEG, whatever was uploaded
+
+
+def test_bad_or_too_many_photos_store_nothing(app, station):
+    before = set(Path(app.config["UPLOAD_FOLDER"]).rglob("*.jpg"))
+    with pytest.raises(ValidationFailed, match="最多上传 3 张"):
+        submit_opinion(station=station, content="楼道堆物有火灾隐患", channel="h5", photos=[_png()] * 4)
+    with pytest.raises(ValidationFailed, match="无法识别"):
+        submit_opinion(
+            station=station,
+            content="楼道堆物有火灾隐患",
+            channel="h5",
+            photos=[_png(), io.BytesIO(b"not an image")],
+        )
+    assert set(Path(app.config["UPLOAD_FOLDER"]).rglob("*.jpg")) == before
+    assert opinions_of_station(station) == []
+
+
+def opinions_of_station(station):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.opinions.models import Opinion
+
+    return list(db.session.scalars(select(Opinion).where(Opinion.station_id == station.id)))
+
+
+def test_risky_text_is_refused_and_not_stored(station):
+    with pytest.raises(ValidationFailed, match="内容安全检测") as refused:
+        submit_opinion(station=station, content="有人在小区里聚众赌博", channel="wechat", resident_id="oWx1")
+    assert refused.value.code == "content_rejected"
+    assert opinions_of_station(station) == []
+
+
+def test_content_check_verdicts(station):
+    checked = submit_opinion(
+        station=station, content="门口路灯不亮了", channel="miniapp", resident_id="oMini1"
+    )
+    assert checked.content_check == "pass"
+    anonymous = submit_opinion(station=station, content="门口路灯不亮了", channel="h5", resident_id="anon-x")
+    assert anonymous.content_check == "unchecked"
+    via_oauth = submit_opinion(
+        station=station, content="门口路灯不亮了", channel="h5", resident_id="oWx2", wechat_openid="oWx2"
+    )
+    assert via_oauth.content_check == "pass"
+
+
+def test_unreachable_check_never_loses_the_opinion(app, station):
+    mock = mock_state(app.extensions["wechat_mock_app"])
+    mock.add_fault(Fault(path="/wxa/msg_sec_check", times=5, errcode=-1))
+    try:
+        opinion = submit_opinion(
+            station=station, content="门口路灯不亮了", channel="wechat", resident_id="oWx3"
+        )
+    finally:
+        mock.clear_faults()
+    assert opinion.content_check == "unchecked" and opinion.id
+    assert mock.requests("/wxa/msg_sec_check")
