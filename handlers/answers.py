@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.errors import DomainError
 from app.extensions import db
@@ -23,6 +23,8 @@ from app.wechat.service import Outcome, followed_stations, nearest_stations
 WEEKDAYS = "一二三四五六日"
 STATION_CODE_RE = re.compile(r"^[2-9a-hjkmnp-z]{6}$")
 MAX_NAMES = 4
+
+_STATION_BY_CODE = select(Station).where(Station.code == bindparam("code"))
 
 HELP = (
     "您好！这里是人大代表家站点服务号，您可以：\n"
@@ -93,7 +95,7 @@ def station_by_code(code: str) -> Station | None:
     code = (code or "").strip().lower()
     if not STATION_CODE_RE.match(code):
         return None
-    station = db.session.scalar(select(Station).where(Station.code == code))
+    station = db.session.scalar(_STATION_BY_CODE, {"code": code})
     return station if station is not None and station.is_active else None
 
 

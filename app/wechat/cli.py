@@ -36,6 +36,9 @@ def menu_show() -> None:
         menu = official_account().get_menu()
     except WeChatApiError as exc:
         raise click.ClickException(f"读取菜单失败：{exc}") from exc
+    if menu is None:  # wechatpy's answer to 46003 "menu no exist"
+        click.echo("公众号当前没有自定义菜单，可运行 flask wechat menu-sync。")
+        return
     click.echo(json.dumps(menu, ensure_ascii=False, indent=2))
 
 

@@ -173,6 +173,14 @@ def create_mock_app() -> Flask:
             return jsonify(error_body(fault.errcode))
         return None
 
+    @app.errorhandler(404)
+    def _no_such_api(_exc):
+        return jsonify(error_body(-1, f"mock has no API at {request.path}")), 404
+
+    @app.errorhandler(405)
+    def _wrong_method(_exc):
+        return jsonify(error_body(-1, f"mock: {request.method} not allowed on {request.path}")), 405
+
     def need_token():
         token = request.args.get("access_token", "")
         if not token:

@@ -302,3 +302,13 @@ def test_aes_mode_journey(wx_aes, openid, places):
     opinion = db.session.scalar(select(Opinion).where(Opinion.resident_id == openid))
     assert opinion.tracking_no in answer.content
     assert opinion.tracking_no in wx_aes.text(openid, "进度", aes=True).content
+
+
+def test_risky_opinion_is_refused_with_the_reason_and_not_stored(wx, openid, places, mock_api):
+    """The intake screens WeChat text with msg_sec_check v2 (the mock calls 赌博 risky)."""
+    wx.subscribe(openid, places["near"].code)
+    answer = wx.text(openid, "留言 小区里有人聚众赌博，请管一管")
+    assert "未通过" in answer.content
+    assert db.session.scalar(select(Opinion).where(Opinion.resident_id == openid)) is None
+    checked = mock_api.requests("/wxa/msg_sec_check")
+    assert checked and checked[-1]["json"]["version"] == 2 and checked[-1]["json"]["openid"] == openid

@@ -50,3 +50,9 @@ def test_qrcode_stores_ticket_and_url(runner, mock_api, region_tree, make_statio
 def test_qrcode_of_unknown_station(runner, mock_api):
     result = runner.invoke(args=["wechat", "qrcode", "nope22"])
     assert result.exit_code != 0 and "未找到" in result.output
+
+
+def test_menu_show_without_a_menu(runner, app, mock_api):
+    mock_api.menu = None
+    result = runner.invoke(args=["wechat", "menu-show"])
+    assert result.exit_code == 0 and "没有自定义菜单" in result.output

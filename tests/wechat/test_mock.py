@@ -215,3 +215,8 @@ def test_mock_is_not_mounted_in_production():
     app = make_test_app("postgresql://nobody@127.0.0.1:1/none", APP_ENV="production", SECRET_KEY="x" * 32)
     assert "wechat_mock_app" not in app.extensions
     assert app.test_client().get("/_wechat_mock/_mock/requests").status_code == 404
+
+
+def test_unknown_api_is_json_404(mock):
+    response = mock.get("/cgi-bin/nope")
+    assert response.status_code == 404 and response.get_json()["errcode"] == -1
