@@ -109,8 +109,15 @@ def _back_from_wechat() -> Resident:
 def identify():
     """``(resident, redirect, new)``: who this is, or the redirect the browser must follow first.
 
-    ``new`` says the resident was not in the cookie yet and must be remembered.
+    ``new`` says the resident was not in the cookie yet and must be remembered. Worked out
+    once per request (a WeChat OAuth code can be exchanged only once), then reused.
     """
+    if "resident_identity" not in g:
+        g.resident_identity = _identify()
+    return g.resident_identity
+
+
+def _identify():
     known = _from_cookie()
     if known is not None:
         return known, None, False

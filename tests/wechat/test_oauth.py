@@ -119,3 +119,11 @@ def test_a_failed_code_exchange_falls_back_to_anonymous(browser, oauth_app):
 def test_a_post_inside_wechat_without_cookie_is_not_redirected(browser):
     response = browser.post(BASE + "/h5/abcdef", headers={"User-Agent": WECHAT_UA})
     assert response.status_code == 200 and response.get_json()["kind"] == "anonymous"
+
+
+def test_identity_is_worked_out_once_per_request(oauth_app):
+    from app.wechat.oauth import identify
+
+    with oauth_app.test_request_context("/h5/abc", headers={"User-Agent": PHONE_UA}):
+        first = identify()
+        assert identify() is first  # the same anonymous id, not a second fresh one
