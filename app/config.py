@@ -58,6 +58,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "PER_PAGE": 20,
+        # WeChat template / subscribe-message IDs by purpose (app/notify/messages.py fills them).
+        "WECHAT_TEMPLATES": {
+            "opinion_update": env.get("WECHAT_TPL_OPINION_UPDATE", "TPL_OPINION_UPDATE"),
+            "reception_announced": env.get("WECHAT_TPL_RECEPTION", "TPL_RECEPTION"),
+            "deputy_reminder": env.get("WECHAT_TPL_DEPUTY_REMINDER", "TPL_DEPUTY_REMINDER"),
+            "overdue": env.get("WECHAT_TPL_OVERDUE", "TPL_OVERDUE"),
+        },
+        # Working days a handling unit gets when a category sets none.
+        "DEFAULT_DEADLINE_WORKDAYS": int(env.get("DEFAULT_DEADLINE_WORKDAYS", 15)),
         # Proxies in front (nginx): how many X-Forwarded-* hops to trust for the client address.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", 0)),
         # 附件2 asks for 方正大标宋; Noto Serif CJK SC Bold (Debian fonts-noto-cjk) is the open

@@ -17,6 +17,7 @@ import pytest
 from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.security import generate_password_hash
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -212,6 +213,15 @@ def fresh_request_globals():
     request_started.connect(clear)
     yield
     request_started.disconnect(clear)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    """Cheap password hashes: these tests build many accounts; the hash method is not under test."""
+    monkeypatch.setattr(
+        "app.auth.models.generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
+    )
 
 
 @pytest.fixture

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models_base import TimestampMixin
+from app.models_base import TimestampMixin, utcnow
 
 
 class SubscribeConsent(TimestampMixin, db.Model):
@@ -26,3 +27,61 @@ class SubscribeConsent(TimestampMixin, db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The dedup key of the push that spent it, for audit.
     used_for: Mapped[str | None] = mapped_column(String(128))
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"  # 43004 not following, 43101 refused, no consent left
+    DEAD = "dead"  # gave up after retries
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待发送", "sent": "已发送", "undeliverable": "无法送达", "dead": "发送失败"}[
+            self.value
+        ]
+
+
+class OutboxMessage(TimestampMixin, db.Model):
+    """A push to WeChat, written in the same transaction as the change that causes it.
+
+    ``dedup_key`` is unique: the same event (an opinion's step, a reminder for one reception
+    and deputy…) can be queued any number of times and still becomes one message.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # e.g. opinion_update
+    channel: Mapped[str] = mapped_column(String(16))  # template | subscribe | customer
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    template: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    dedup_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(
+        String(16), default=OutboxStatus.PENDING, server_default="pending", index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    msgid: Mapped[str | None] = mapped_column(String(32), index=True)  # TEMPLATESENDJOBFINISH
+
+    @property
+    def status_label(self) -> str:
+        return OutboxStatus(self.status).label
+
+
+class AuditEntry(db.Model):
+    """Who did what to which record, and who saw whose contact: for auditors."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(48), index=True)  # e.g. reveal_contact
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.deputies.models import Deputy
@@ -75,6 +75,9 @@ class Opinion(TimestampMixin, db.Model):
     # Who submitted it, as the channel knows them: an official-account or mini-program
     # openid, or the signed anonymous id of an H5 visitor. "我的留言" lists by it.
     resident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Where progress pushes go: the resident's official-account openid (official account, or an
+    # H5 visitor identified through WeChat OAuth) or mini-program openid; NULL: tracking page only.
+    push_openid: Mapped[str | None] = mapped_column(String(64))
     contact_name: Mapped[str] = mapped_column(String(32), default="", server_default="")
     contact_mobile: Mapped[str] = mapped_column(String(32), default="", server_default="")
     content: Mapped[str] = mapped_column(Text)
@@ -87,6 +90,35 @@ class Opinion(TimestampMixin, db.Model):
     # duplicate delivery finds the first opinion instead of creating a second.
     dedup_key: Mapped[str | None] = mapped_column(String(96), unique=True)
 
+    # --- the closed loop (闭环处理) ---------------------------------------------------------
+    is_legal: Mapped[bool] = mapped_column(default=False, server_default="0")  # 涉法涉诉
+    is_major: Mapped[bool] = mapped_column(default=False, server_default="0")  # 重大/普遍
+    # 受理 is due within a few working days of submission; late ones show to station and town.
+    accept_due: Mapped[date | None] = mapped_column(Date)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("handling_units.id"), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    # Set once by the overdue sweep, so the 督办 reminder for one deadline goes out once.
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reply_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the resident reads as the answer: the fed-back reply, the 引导 text, or why it
+    # was not accepted.
+    answer_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    fed_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    satisfaction_comment: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 不满意 reopens once for 再办理; after that a supervisor decides.
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    needs_decision: Mapped[bool] = mapped_column(default=False, server_default="0")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("opinions.id"))
+    # 上报: the region whose 人大 now owns it (NULL: the station's own chain handles it).
+    owner_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+
     station: Mapped[Station] = relationship()
     deputy: Mapped[Deputy | None] = relationship()
     reception = relationship("Reception")
@@ -96,6 +128,10 @@ class Opinion(TimestampMixin, db.Model):
     photos: Mapped[list[OpinionPhoto]] = relationship(
         back_populates="opinion", cascade="all, delete-orphan", order_by="OpinionPhoto.position"
     )
+    unit = relationship("HandlingUnit")
+    owner_region = relationship("Region")
+    merged_into: Mapped[Opinion | None] = relationship(remote_side=[id])
+    sponsors: Mapped[list[OpinionSponsor]] = relationship(cascade="all, delete-orphan")
 
     @property
     def status_label(self) -> str:
@@ -104,6 +140,46 @@ class Opinion(TimestampMixin, db.Model):
     @property
     def channel_label(self) -> str:
         return Channel(self.channel).label
+
+
+SATISFACTION_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+
+class Category(TimestampMixin, db.Model):
+    """A managed opinion category, with the working days a unit gets to answer."""
+
+    __tablename__ = "opinion_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    deadline_workdays: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class OpinionSponsor(TimestampMixin, db.Model):
+    """A deputy who takes up a 重大/普遍 opinion as a 代表建议/议案."""
+
+    __tablename__ = "opinion_sponsors"
+    __table_args__ = (UniqueConstraint("opinion_id", "deputy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id", ondelete="CASCADE"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
+
+    deputy = relationship("Deputy")
+
+
+class ReplyTemplate(TimestampMixin, db.Model):
+    """常用答复: a reply text a handling unit reuses."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("handling_units.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
 
 
 class OpinionPhoto(TimestampMixin, db.Model):

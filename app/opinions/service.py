@@ -16,12 +16,15 @@ from app.extensions import db
 from app.media.service import delete_file, save_image
 from app.opinions.models import Channel, Opinion, OpinionEvent, OpinionPhoto, OpinionStatus
 from app.stations.models import Station
+from app.timeutil import local_now
 from app.validation import MOBILE_RE, clean_text
+from app.workdays.service import add_workdays
 
 log = logging.getLogger(__name__)
 
 CONTENT_MIN, CONTENT_MAX = 5, 2000
 MAX_PHOTOS = 3
+ACCEPT_WORKDAYS = 2  # 受理 within two working days, or the station and town see it as late
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 12  # 31^12 ≈ 7.9e17: not guessable, not enumerable
@@ -163,6 +166,8 @@ def submit_opinion(
         status=OpinionStatus.PENDING,
         dedup_key=dedup_key,
         content_check=content_check,
+        push_openid=wechat_openid,
+        accept_due=add_workdays(local_now().date(), ACCEPT_WORKDAYS),
         photos=[OpinionPhoto(path=path, position=i) for i, path in enumerate(stored)],
     )
     try:

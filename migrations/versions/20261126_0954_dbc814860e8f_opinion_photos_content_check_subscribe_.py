@@ -24,8 +24,8 @@ def upgrade():
     sa.Column('template_id', sa.String(length=64), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('used_for', sa.String(length=128), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscribe_consents'))
     )
     with op.batch_alter_table('subscribe_consents', schema=None) as batch_op:
@@ -36,8 +36,8 @@ def upgrade():
     sa.Column('opinion_id', sa.Integer(), nullable=False),
     sa.Column('path', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.ForeignKeyConstraint(['opinion_id'], ['opinions.id'], name=op.f('fk_opinion_photos_opinion_id_opinions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_opinion_photos'))
     )

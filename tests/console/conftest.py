@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.auth.conftest import fast_passwords, world  # noqa: F401
+from tests.auth.conftest import world  # noqa: F401
 from tests.factories import PASSWORD
 
 
