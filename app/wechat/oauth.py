@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
-from flask import current_app, g, make_response, redirect, request
+from flask import current_app, make_response, redirect, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from app.wechat.client import WeChatApiError, official_account
@@ -31,6 +31,7 @@ COOKIE = "jzd_resident"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 STATE_MAX_AGE = 600
 OAUTH_PARAMS = ("code", "state")
+ENVIRON_KEY = "jzd.resident_identity"
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,10 @@ def identify():
     ``new`` says the resident was not in the cookie yet and must be remembered. Worked out
     once per request (a WeChat OAuth code can be exchanged only once), then reused.
     """
-    if "resident_identity" not in g:
-        g.resident_identity = _identify()
-    return g.resident_identity
+    # Kept in the WSGI environ, which belongs to this one request (``g`` may outlive it in tests).
+    if ENVIRON_KEY not in request.environ:
+        request.environ[ENVIRON_KEY] = _identify()
+    return request.environ[ENVIRON_KEY]
 
 
 def _identify():
@@ -140,7 +142,6 @@ def with_resident(view):
         resident, early, new = identify()
         if early is not None:
             return early
-        g.resident = resident
         response = make_response(view(*args, **kwargs))
         if new:
             _remember(response, resident)
@@ -150,8 +151,8 @@ def with_resident(view):
 
 
 def current_resident() -> Resident:
-    """The resident of this request (set by ``with_resident``; anonymous and new otherwise)."""
-    resident = g.get("resident")
-    if resident is None:
-        resident = g.resident = _anonymous()
+    """The resident of this request: the one ``with_resident`` identified (the cookie's, or new)."""
+    resident, _redirect, _new = identify()
+    if resident is None:  # only when a WeChat browser must first go through OAuth
+        raise RuntimeError("current_resident() before the OAuth redirect: decorate the view with_resident")
     return resident
