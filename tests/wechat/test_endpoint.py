@@ -122,7 +122,7 @@ def test_xxe_and_billion_laughs_get_400_quickly(wx, name):
     answer = wx.post(fixture_text(name))
     assert answer.status == 400
     assert "root:" not in answer.body
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # expanding it would take far longer
 
 
 def test_oversized_body_is_refused(wx):
