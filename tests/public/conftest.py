@@ -1,0 +1,108 @@
+"""Fixtures of the resident's journey: a station with deputies and an announced reception."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from flask import g, request_started
+
+from app.extensions import db
+from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
+from app.timeutil import local_now
+from app.wechat.oauth import COOKIE, _cookie_signer
+
+_addresses = itertools.count(1)
+# A random second octet per run: under Redis the rate-limit counters outlive a test session.
+_NET = random.randint(0, 255)
+
+
+@pytest.fixture(autouse=True)
+def fresh_resident_globals():
+    """Forget the resident worked out for the previous request (``g`` outlives it in tests).
+
+    The test client reuses the test's app context and its ``g``, where ``identify`` keeps
+    the resident of the request; a real server starts every request with a fresh ``g``.
+    """
+
+    def clear(sender, **extra):
+        g.pop("resident_identity", None)
+        g.pop("resident", None)
+
+    request_started.connect(clear)
+    yield
+    request_started.disconnect(clear)
+
+
+def add_reception(
+    station,
+    deputies,
+    *,
+    day: date | None = None,
+    start: time = time(9),
+    end: time = time(10, 30),
+    capacity: int = 2,
+    status: str = ReceptionStatus.ANNOUNCED,
+    kind: str = "service_day",
+    topic: str = "代表联系服务群众日",
+) -> Reception:
+    """An announced reception (a week ahead by default), 30-minute slots of ``capacity`` seats."""
+    reception = Reception(
+        station=station,
+        date=day or (local_now().date() + timedelta(days=7)),
+        start=start,
+        end=end,
+        kind=kind,
+        topic=topic,
+        slot_minutes=30,
+        slot_capacity=capacity,
+        status=status,
+    )
+    reception.duties = [ReceptionDuty(deputy=deputy) for deputy in deputies]
+    db.session.add(reception)
+    db.session.commit()
+    return reception
+
+
+@pytest.fixture
+def journey(region_tree, make_station, make_deputy):
+    """A village station, two deputies placed there, and an announced reception next week."""
+    tree = region_tree()
+    station = make_station(
+        tree["village_a"], "station", name="清扬社区人大代表联络站", address="清扬路 100 号"
+    )
+    city = make_deputy(tree["city"], name="陈立", level="city", station=station)
+    town = make_deputy(tree["town_a"], name="周敏", level="town", station=station)
+    reception = add_reception(station, [city, town])
+    # Committed (a savepoint the test's rollback still undoes): a view's rollback keeps it.
+    db.session.commit()
+    return {"tree": tree, "station": station, "deputies": [city, town], "reception": reception}
+
+
+@pytest.fixture
+def resident(app, db_session):
+    """A fresh phone: its own test client, cookie jar and client address (rate limits are per address)."""
+
+    def make(*, wechat_openid: str | None = None):
+        browser = app.test_client()
+        n = next(_addresses)
+        browser.environ_base["REMOTE_ADDR"] = f"10.{_NET}.{n // 250}.{n % 250 + 1}"
+        if wechat_openid:
+            # As if snsapi_base OAuth had run (tests/wechat/test_oauth.py covers the round trip).
+            browser.set_cookie(COOKIE, _cookie_signer().dumps({"id": wechat_openid, "k": "wechat"}))
+        return browser
+
+    return make
+
+
+def resident_id(browser) -> str:
+    """The identity the signed cookie gives this browser (set on its first resident page)."""
+    cookie = browser.get_cookie(COOKIE)
+    assert cookie is not None, "visit a resident page first"
+    return _cookie_signer().loads(cookie.value)["id"]
+
+
+def at(reception: Reception, clock: time) -> datetime:
+    return datetime.combine(reception.date, clock)
