@@ -7,7 +7,6 @@ import random
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from flask import g, request_started
 
 from app.extensions import db
 from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
@@ -17,23 +16,6 @@ from app.wechat.oauth import COOKIE, _cookie_signer
 _addresses = itertools.count(1)
 # A random second octet per run: under Redis the rate-limit counters outlive a test session.
 _NET = random.randint(0, 255)
-
-
-@pytest.fixture(autouse=True)
-def fresh_resident_globals():
-    """Forget the resident worked out for the previous request (``g`` outlives it in tests).
-
-    The test client reuses the test's app context and its ``g``, where ``identify`` keeps
-    the resident of the request; a real server starts every request with a fresh ``g``.
-    """
-
-    def clear(sender, **extra):
-        g.pop("resident_identity", None)
-        g.pop("resident", None)
-
-    request_started.connect(clear)
-    yield
-    request_started.disconnect(clear)
 
 
 def add_reception(
