@@ -161,3 +161,9 @@ def is_visible(obj: Any, user: StaffUser | Scope) -> bool:
     model = type(obj)
     pk = model.__mapper__.primary_key[0]
     return db.session.scalar(select(pk).where(pk == getattr(obj, pk.key), visible(model, user))) is not None
+
+
+# Later domains declare how their rows are scoped when imported; importing them here means
+# nobody can query them through this module before their rules are registered.
+from app.opinions import scope as _opinions_scope  # noqa: E402, F401
+from app.receptions import scope as _receptions_scope  # noqa: E402, F401

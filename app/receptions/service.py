@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.auth.models import StaffUser
+from app.auth.service import can_edit_station_info
 from app.deputies.models import Deputy
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models_base import utcnow
-from app.receptions.models import Reception, ReceptionDuty, ReceptionKind, ReceptionStatus
+from app.receptions.bookings import HOLDING, book_slot, mark_attendance
+from app.receptions.models import Booking, Reception, ReceptionDuty, ReceptionKind, ReceptionStatus
 from app.stations.models import Station, StationStatus
+from app.timeutil import local_now
+from app.validation import clean_int, clean_text
 from app.workdays.service import holiday_name, is_workday, next_workday
 
 
@@ -145,11 +151,14 @@ def choose_on_duty(station: Station, year: int, month: int, minimum: int) -> lis
     return ranked[: min(wanted, len(ranked))]
 
 
-def generate_service_days(month: str, defaults: ServiceDayDefaults) -> GenerateReport:
+def generate_service_days(
+    month: str, defaults: ServiceDayDefaults, *, within: ColumnElement[bool] | None = None
+) -> GenerateReport:
     """Create the month's 联系服务群众日 at every active station; idempotent.
 
     Where the third Tuesday is a holiday the day moves to the next working day and is left as
-    a draft flagged for staff to confirm, instead of being scheduled silently.
+    a draft flagged for staff to confirm, instead of being scheduled silently. ``within``
+    limits the stations (the console passes the caller's scope).
     """
     year, month_no = parse_month(month)
     key = f"{year:04d}-{month_no:02d}"
@@ -158,7 +167,7 @@ def generate_service_days(month: str, defaults: ServiceDayDefaults) -> GenerateR
     done = set(db.session.scalars(select(Reception.station_id).where(Reception.service_month == key)))
     stations = db.session.scalars(
         select(Station)
-        .where(Station.status == StationStatus.ACTIVE)
+        .where(Station.status == StationStatus.ACTIVE, true() if within is None else within)
         .options(selectinload(Station.placements))
         .order_by(Station.id)
     )
@@ -208,3 +217,369 @@ def confirm_schedule(reception: Reception, new_date: date | None = None) -> Rece
     reception.announced_at = utcnow()
     db.session.flush()
     return reception
+
+
+# --- receptions staff plan and run by hand ----------------------------------------------------
+
+SLOT_MINUTES = (10, 240)
+SLOT_CAPACITY = (0, 200)
+TOPIC_MAX = 200
+CANCEL_REASON_MAX = 150
+
+
+def can_run_receptions(user: StaffUser, station: Station) -> bool:
+    """Station staff run their own station's receptions; admins those of stations in their region."""
+    return can_edit_station_info(user, station)
+
+
+def _parse_date(raw: object, field: str = "date", label: str = "接待日期") -> date:
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationFailed(f"请填写{label}。", field=field)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{label}格式应为 YYYY-MM-DD。", field=field) from None
+
+
+def _parse_time(raw: object, field: str, label: str) -> time:
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationFailed(f"请填写{label}。", field=field)
+    try:
+        return time.fromisoformat(text).replace(second=0, microsecond=0, tzinfo=None)
+    except ValueError:
+        raise ValidationFailed(f"{label}格式应为 HH:MM，例如 09:00。", field=field) from None
+
+
+def _slot_starts(day: date, start: time, end: time, minutes: int) -> list[time]:
+    """The slot start times a reception of these hours would offer (same rule as ``slots_of``)."""
+    moment, finish = datetime.combine(day, start), datetime.combine(day, end)
+    starts = []
+    while moment + timedelta(minutes=minutes) <= finish:
+        starts.append(moment.time())
+        moment += timedelta(minutes=minutes)
+    return starts
+
+
+def _clean_schedule(data: Mapping[str, object]) -> dict:
+    """Date, hours, kind, topic and booking settings from a form, checked; Chinese messages."""
+    try:
+        kind = ReceptionKind(str(data.get("kind") or ""))
+    except ValueError:
+        raise ValidationFailed("请选择接待类型。", field="kind") from None
+    day = _parse_date(data.get("date"))
+    start = _parse_time(data.get("start"), "start", "开始时间")
+    end = _parse_time(data.get("end"), "end", "结束时间")
+    if end <= start:
+        raise ValidationFailed("结束时间应晚于开始时间。", field="end")
+    topic = clean_text(data.get("topic"), "topic", "接待主题", max_len=TOPIC_MAX, required=False)
+    if not topic:
+        if kind is ReceptionKind.TOPIC:
+            raise ValidationFailed("专题接待请填写接待主题。", field="topic")
+        topic = kind.label
+    minutes = clean_int(
+        data.get("slot_minutes"),
+        "slot_minutes",
+        "每个预约时段的分钟数",
+        lo=SLOT_MINUTES[0],
+        hi=SLOT_MINUTES[1],
+    )
+    capacity = clean_int(
+        data.get("slot_capacity"),
+        "slot_capacity",
+        "每时段可预约人数",
+        lo=SLOT_CAPACITY[0],
+        hi=SLOT_CAPACITY[1],
+    )
+    minutes = 30 if minutes is None else minutes
+    capacity = 0 if capacity is None else capacity
+    length = (datetime.combine(day, end) - datetime.combine(day, start)).seconds // 60
+    if capacity and minutes > length:
+        raise ValidationFailed(
+            f"每个预约时段 {minutes} 分钟，超过了接待时长（{length} 分钟）；请缩短时段或延长接待时间。",
+            field="slot_minutes",
+        )
+    return {
+        "kind": kind.value,
+        "date": day,
+        "start": start,
+        "end": end,
+        "topic": topic,
+        "slot_minutes": minutes,
+        "slot_capacity": capacity,
+    }
+
+
+def _on_duty(station: Station, deputy_ids: Iterable[object]) -> list[Deputy]:
+    """The chosen deputies, each of whom must be placed at the station and serving."""
+    placed = {deputy.id: deputy for deputy in station.deputies}
+    chosen: list[Deputy] = []
+    for raw in deputy_ids:
+        text = str(raw or "").strip()
+        if not text:
+            continue
+        deputy = placed.get(int(text)) if text.isdigit() else None
+        if deputy is None:
+            raise ValidationFailed("值班代表只能从编入本站的代表中选择。", field="deputy_ids")
+        if not deputy.active:
+            raise ValidationFailed(f"{deputy.name}已不在任，不能安排值班。", field="deputy_ids")
+        if deputy not in chosen:
+            chosen.append(deputy)
+    return chosen
+
+
+def _claim_service_month(reception: Reception) -> None:
+    """三(二)2: one 代表联系服务群众日 a station a month; a hand-made one holds its month too."""
+    if reception.kind != ReceptionKind.SERVICE_DAY:
+        reception.service_month = None
+        return
+    key = f"{reception.date:%Y-%m}"
+    if reception.service_month == key:
+        return
+    where = [Reception.station_id == reception.station_id, Reception.service_month == key]
+    if reception.id is not None:
+        where.append(Reception.id != reception.id)
+    holder = db.session.scalar(select(Reception).where(*where))
+    if holder is not None:
+        if holder.status != ReceptionStatus.CANCELLED:
+            raise Conflict(
+                f"本站 {key} 已有代表联系服务群众日（{holder.date:%m月%d日}），每月一次；"
+                "请修改那一场，或选择其他接待类型。",
+                field="kind",
+            )
+        holder.service_month = None  # a cancelled one gives its month up
+        db.session.flush()  # before this one takes the unique key
+    reception.service_month = key
+
+
+def _ends_at(reception: Reception) -> datetime:
+    return datetime.combine(reception.date, reception.end)
+
+
+def _check_announceable(reception: Reception, now: datetime) -> None:
+    if not reception.duties:
+        raise ValidationFailed("请至少安排一名值班代表，再公告接待活动。", field="deputy_ids")
+    if _ends_at(reception) <= now:
+        raise ValidationFailed("接待时间已过，不能公告。", field="date")
+
+
+def _announce(reception: Reception, now: datetime) -> None:
+    _check_announceable(reception, now)
+    reception.status = ReceptionStatus.ANNOUNCED
+    reception.announced_at = utcnow()
+
+
+def create_reception(
+    station: Station,
+    data: Mapping[str, object],
+    *,
+    deputy_ids: Iterable[object] = (),
+    announce: bool = False,
+    now: datetime | None = None,
+) -> Reception:
+    """Plan a reception at a station, as a draft or announced at once; never in the past."""
+    now = now or local_now()
+    if not station.is_active:
+        raise ValidationFailed("该家站点未在运行，不能安排接待活动。", field="station_id")
+    fields = _clean_schedule(data)
+    if fields["date"] < now.date():
+        raise ValidationFailed("接待日期不能早于今天。", field="date")
+    if datetime.combine(fields["date"], fields["end"]) <= now:
+        raise ValidationFailed("结束时间已过，请选择以后的时间。", field="end")
+    reception = Reception(station=station, station_id=station.id, status=ReceptionStatus.DRAFT, **fields)
+    reception.duties = [ReceptionDuty(deputy=deputy) for deputy in _on_duty(station, deputy_ids)]
+    _claim_service_month(reception)
+    if announce:
+        _announce(reception, now)
+    db.session.add(reception)
+    db.session.flush()
+    return reception
+
+
+def _held_seats(reception: Reception) -> dict[time, list[Booking]]:
+    """Bookings still holding a seat (booked, attended, no-show), by slot."""
+    held: dict[time, list[Booking]] = {}
+    rows = db.session.scalars(
+        select(Booking)
+        .where(Booking.reception_id == reception.id, Booking.status.in_(HOLDING))
+        .order_by(Booking.slot_start, Booking.seat)
+    )
+    for booking in rows:
+        held.setdefault(booking.slot_start, []).append(booking)
+    return held
+
+
+def _check_seats_kept(held: dict[time, list[Booking]], reception: Reception, fields: dict) -> None:
+    """New hours, slot length or capacity must keep every seat residents already hold."""
+    taken = sum(len(rows) for rows in held.values())
+    if fields["date"] != reception.date:
+        raise Conflict(
+            f"已有 {taken} 人预约本场，不能更改日期；如需改期，请取消本场并另行安排。", field="date"
+        )
+    capacity = fields["slot_capacity"]
+    if capacity == 0:
+        raise Conflict(
+            f"已有 {taken} 人预约本场，不能关闭预约（每时段人数不能设为 0）。", field="slot_capacity"
+        )
+    slots = _slot_starts(fields["date"], fields["start"], fields["end"], fields["slot_minutes"])
+    for slot, rows in sorted(held.items()):
+        if slot not in slots:
+            raise Conflict(
+                f"{slot:%H:%M} 时段已有 {len(rows)} 人预约，调整后的时间和时段长度必须保留这个时段。",
+                field="slot_minutes",
+            )
+        if len(rows) > capacity:
+            raise Conflict(
+                f"{slot:%H:%M} 时段已有 {len(rows)} 人预约，每时段可预约人数不能少于 {len(rows)}。",
+                field="slot_capacity",
+            )
+
+
+def _compact_seats(held: dict[time, list[Booking]], capacity: int) -> None:
+    """Move held seats numbered above a lowered capacity into free seats below it.
+
+    Capacity is enforced by seat numbers (1..capacity, unique per slot); a seat left above
+    the new capacity would let the freed low number be booked again, overfilling the slot.
+    """
+    for rows in held.values():
+        used = {booking.seat for booking in rows if booking.seat is not None and booking.seat <= capacity}
+        free = (seat for seat in range(1, capacity + 1) if seat not in used)
+        for booking in rows:
+            if booking.seat is None or booking.seat > capacity:
+                booking.seat = next(free)
+
+
+def update_reception(
+    reception: Reception,
+    data: Mapping[str, object],
+    *,
+    deputy_ids: Iterable[object] = (),
+    now: datetime | None = None,
+) -> Reception:
+    """Change a reception's time, kind, topic, deputies or booking; never below seats already taken."""
+    now = now or local_now()
+    if reception.status == ReceptionStatus.CANCELLED:
+        raise Conflict("已取消的接待活动不能修改。")
+    fields = _clean_schedule(data)
+    moved = (fields["date"], fields["start"], fields["end"]) != (
+        reception.date,
+        reception.start,
+        reception.end,
+    )
+    if moved and datetime.combine(fields["date"], fields["end"]) <= now:
+        raise ValidationFailed("调整后的接待时间已过，请选择以后的时间。", field="date")
+    held = _held_seats(reception)
+    if held:
+        _check_seats_kept(held, reception, fields)
+    deputies = _on_duty(reception.station, deputy_ids)
+    if reception.status == ReceptionStatus.ANNOUNCED and not deputies:
+        raise ValidationFailed("已公告的接待活动至少要有一名值班代表。", field="deputy_ids")
+
+    for name, value in fields.items():
+        setattr(reception, name, value)
+    kept = {duty.deputy_id: duty for duty in reception.duties}
+    # Keep the rows of deputies who stay: deleting and re-adding one would collide on flush.
+    reception.duties = [kept.get(deputy.id) or ReceptionDuty(deputy=deputy) for deputy in deputies]
+    _claim_service_month(reception)
+    _compact_seats(held, reception.slot_capacity)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # A resident took a seat while the capacity was being lowered.
+        raise Conflict("有群众正在预约本场，请稍后再保存。") from None
+    return reception
+
+
+def announce_reception(reception: Reception, *, now: datetime | None = None) -> Reception:
+    """Publish a draft: residents see it and may book (事先提前预告)."""
+    if reception.status == ReceptionStatus.ANNOUNCED:
+        raise Conflict("该接待活动已公告。")
+    if reception.status == ReceptionStatus.CANCELLED:
+        raise Conflict("已取消的接待活动不能公告。")
+    if reception.needs_confirmation:
+        raise Conflict("该场因节假日顺延，请先确认日期。")
+    _announce(reception, now or local_now())
+    db.session.flush()
+    return reception
+
+
+def cancel_reception(reception: Reception, reason: object, *, now: datetime | None = None) -> Reception:
+    """Call a reception off with a reason; its bookings stay on record for staff to inform."""
+    if reception.status == ReceptionStatus.CANCELLED:
+        raise Conflict("该接待活动已取消。")
+    if _ends_at(reception) <= (now or local_now()):
+        raise Conflict("接待活动已结束，不能取消。")
+    text = clean_text(reason, "reason", "取消原因", max_len=CANCEL_REASON_MAX)
+    reception.status = ReceptionStatus.CANCELLED
+    reception.needs_confirmation = False
+    # No column of its own yet: the schedule note carries the reason (shown with the status).
+    reception.schedule_note = f"已取消：{text}"
+    db.session.flush()
+    return reception
+
+
+def confirm_moved_day(
+    reception: Reception, raw_date: object = "", *, now: datetime | None = None
+) -> Reception:
+    """Staff confirm a service day moved off a holiday, optionally on another working day of its month."""
+    now = now or local_now()
+    if reception.status == ReceptionStatus.CANCELLED:
+        raise Conflict("已取消的接待活动无需确认。")
+    if not reception.needs_confirmation:
+        raise Conflict("该接待活动无需确认日期。")
+    new_date = _parse_date(raw_date, "date", "日期") if str(raw_date or "").strip() else None
+    day = new_date or reception.date
+    if day < now.date():
+        raise ValidationFailed("日期已过，请另选一个工作日。", field="date")
+    if reception.service_month and f"{day:%Y-%m}" != reception.service_month:
+        raise ValidationFailed(
+            f"本场是 {reception.service_month} 的联系服务群众日，请在当月内选择日期。", field="date"
+        )
+    if not reception.duties:
+        raise ValidationFailed(
+            "本场还没有值班代表：请先修改本场、安排值班代表，再确认公告。", field="deputy_ids"
+        )
+    return confirm_schedule(reception, new_date)
+
+
+def record_attendance(booking: Booking, attended: bool, *, now: datetime | None = None) -> Booking:
+    """Mark 到场 / 未到场, from the day of the reception on."""
+    reception = booking.reception
+    if reception.status == ReceptionStatus.CANCELLED:
+        raise Conflict("接待活动已取消，无需登记到场情况。")
+    if (now or local_now()).date() < reception.date:
+        raise Conflict("接待活动当天起才能登记到场情况。")
+    return mark_attendance(booking, attended)
+
+
+def book_for_resident(
+    reception: Reception,
+    *,
+    slot: object,
+    name: object,
+    mobile: object,
+    topic: object = "",
+    staff_user_id: int,
+    now: datetime | None = None,
+) -> Booking:
+    """Staff book a slot on a resident's behalf (by phone or at the desk); same seats, same limits."""
+    slot_text = str(slot or "").strip()
+    try:
+        slot_start = time.fromisoformat(slot_text)
+    except ValueError:
+        raise ValidationFailed("请选择预约时段。", field="slot_start") from None
+    mobile_text = str(mobile or "").strip()
+    return book_slot(
+        reception=reception,
+        slot_start=slot_start,
+        # One active booking per resident per reception: a resident booked by staff is their mobile.
+        resident_id=f"staff:{mobile_text}"[:64],
+        name=name,
+        mobile=mobile_text,
+        topic=topic,
+        channel="staff",
+        booked_by_user_id=staff_user_id,
+        now=now,
+    )
