@@ -27,6 +27,8 @@ STATION_VIEWERS = ADMINS | {Role.STATION_STAFF, Role.DEPUTY}
 DEPUTY_VIEWERS = ADMINS | {Role.STATION_STAFF, Role.DEPUTY}
 UNIT_VIEWERS = ADMINS | {Role.UNIT_STAFF}
 CALENDAR_EDITORS = frozenset({Role.CITY_ADMIN})
+RECEPTION_VIEWERS = ADMINS | {Role.STATION_STAFF, Role.DEPUTY}
+STATION_WORKERS = ADMINS | {Role.STATION_STAFF}  # run receptions, enter opinions, print plaques
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = frozenset({"console.login"})
 
@@ -36,6 +38,9 @@ NAV = (
     ("console.dashboard", "工作台", "console.dashboard", EVERYONE),
     ("console.regions", "区域", "console.region", ADMINS),
     ("console.stations", "家站点", "console.station", STATION_VIEWERS),
+    ("console.receptions", "接待活动", "console.reception", RECEPTION_VIEWERS),
+    ("console.collected", "现场收集意见", "console.collected", STATION_WORKERS),
+    ("console.plaques", "标识牌", "console.plaque", STATION_WORKERS),
     ("console.deputies", "代表", "console.deput", DEPUTY_VIEWERS),
     ("console.units", "承办单位", "console.unit", UNIT_VIEWERS),
     ("console.users", "工作人员", "console.user", ADMINS),

@@ -1,6 +1,19 @@
 """Every URL of the staff console, in one place (prefix ``/console``)."""
 
-from app.console import auth_views, bp, dashboard, deputies, regions, stations, units, users, workdays
+from app.console import (
+    auth_views,
+    bp,
+    collected,
+    dashboard,
+    deputies,
+    plaques,
+    receptions,
+    regions,
+    stations,
+    units,
+    users,
+    workdays,
+)
 from app.console.access import nav_context, require_login
 
 bp.before_request(require_login)
@@ -53,3 +66,45 @@ bp.add_url_rule("/users/<int:user_id>/edit", "user_edit", users.edit, methods=_F
 bp.add_url_rule("/calendar/", "calendar", workdays.year, methods=_GET)
 bp.add_url_rule("/calendar/day", "calendar_day", workdays.edit_day, methods=_FORM)
 bp.add_url_rule("/calendar/day/reset", "calendar_reset", workdays.reset, methods=_POST)
+
+bp.add_url_rule("/receptions/", "receptions", receptions.index, methods=_GET)
+bp.add_url_rule("/receptions/new", "reception_new", receptions.new, methods=_FORM)
+bp.add_url_rule("/receptions/generate", "receptions_generate", receptions.generate, methods=_POST)
+bp.add_url_rule("/receptions/<int:reception_id>", "reception_detail", receptions.detail, methods=_GET)
+bp.add_url_rule("/receptions/<int:reception_id>/edit", "reception_edit", receptions.edit, methods=_FORM)
+bp.add_url_rule(
+    "/receptions/<int:reception_id>/announce", "reception_announce", receptions.announce, methods=_POST
+)
+bp.add_url_rule("/receptions/<int:reception_id>/cancel", "reception_cancel", receptions.cancel, methods=_POST)
+bp.add_url_rule(
+    "/receptions/<int:reception_id>/confirm", "reception_confirm", receptions.confirm, methods=_POST
+)
+bp.add_url_rule("/receptions/<int:reception_id>/bookings", "booking_new", receptions.book, methods=_POST)
+bp.add_url_rule(
+    "/receptions/<int:reception_id>/bookings/<int:booking_id>/attendance",
+    "booking_attendance",
+    receptions.attendance,
+    methods=_POST,
+)
+bp.add_url_rule(
+    "/receptions/<int:reception_id>/bookings/<int:booking_id>/cancel",
+    "booking_cancel",
+    receptions.cancel_booking_view,
+    methods=_POST,
+)
+
+bp.add_url_rule(
+    "/stations/<int:station_id>/plaque/preview.png", "station_plaque_preview", plaques.preview, methods=_GET
+)
+bp.add_url_rule(
+    "/stations/<int:station_id>/plaque.<any(png, pdf):fmt>", "station_plaque", plaques.download, methods=_GET
+)
+bp.add_url_rule("/plaques/", "plaques", plaques.batch_page, methods=_GET)
+bp.add_url_rule("/plaques/batch", "plaque_batch_start", plaques.batch_start, methods=_POST)
+bp.add_url_rule("/plaques/batch/<job_id>", "plaque_batch_progress", plaques.batch_progress, methods=_GET)
+bp.add_url_rule(
+    "/plaques/batch/<job_id>/download", "plaque_batch_download", plaques.batch_download, methods=_GET
+)
+
+bp.add_url_rule("/collected/", "collected", collected.index, methods=_GET)
+bp.add_url_rule("/collected/new", "collected_new", collected.new, methods=_FORM)

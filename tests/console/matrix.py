@@ -10,11 +10,24 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time, timedelta
 
 from PIL import Image
+from sqlalchemy import select
 
 from app.auth.models import Role
-from app.console.access import ADMINS, DEPUTY_VIEWERS, EVERYONE, STATION_VIEWERS, UNIT_VIEWERS
+from app.console.access import (
+    ADMINS,
+    DEPUTY_VIEWERS,
+    EVERYONE,
+    RECEPTION_VIEWERS,
+    STATION_VIEWERS,
+    STATION_WORKERS,
+    UNIT_VIEWERS,
+)
+from app.extensions import db
+from app.receptions.models import Booking, Reception, ReceptionDuty
+from app.timeutil import local_now
 from tests.auth.world import Side
 from tests.factories import PASSWORD
 
@@ -363,3 +376,260 @@ ROWS += [
 
 # Reachable without signing in; tested on their own in test_auth_views.py.
 PUBLIC = {("console.login", "GET"), ("console.login", "POST")}
+
+
+# --- 接待活动, 标识牌, 现场收集意见 -------------------------------------------------------------
+# The world has no receptions: SETUP (below) gives each side's station the ones the rows
+# need before a row runs; they are found again by topic (built on first use otherwise).
+
+
+def _reception(s: Side, label: str, *, days: int = 10, status: str = "draft", booked: bool = False, **extra):
+    topic = f"矩阵接待{label}"
+    found = db.session.scalar(
+        select(Reception).where(Reception.station_id == s.station.id, Reception.topic == topic)
+    )
+    if found is not None:
+        return found
+    fields = {
+        "kind": "topic",
+        "date": local_now().date() + timedelta(days=days),
+        "start": time(9),
+        "end": time(11),
+        "slot_minutes": 30,
+        "slot_capacity": 3,
+        **extra,
+    }
+    reception = Reception(station=s.station, topic=topic, status=status, **fields)
+    reception.duties = [ReceptionDuty(deputy=s.deputy)]
+    db.session.add(reception)
+    if booked:
+        db.session.add(
+            Booking(
+                code=f"MX{s.key.upper()}{days + 50:02d}00",
+                reception=reception,
+                slot_start=time(9),
+                seat=1,
+                resident_id=f"matrix-{s.key}",
+                active_resident=f"matrix-{s.key}",
+                name="矩阵群众",
+                mobile="13600000000",
+            )
+        )
+    db.session.flush()
+    return reception
+
+
+def draft_of(s: Side) -> Reception:
+    return _reception(s, "草稿")
+
+
+def open_of(s: Side) -> Reception:
+    """Announced, in ten days, one seat of its first slot taken."""
+    return _reception(s, "公告", status="announced", booked=True)
+
+
+def moved_of(s: Side) -> Reception:
+    """A service day moved off a holiday, waiting for staff to confirm it."""
+    day = local_now().date() + timedelta(days=10)
+    return _reception(
+        s,
+        "顺延",
+        kind="service_day",
+        needs_confirmation=True,
+        schedule_note="本月第三个星期二为节假日，已顺延。",
+        service_month=f"{day:%Y-%m}",
+    )
+
+
+def past_of(s: Side) -> Reception:
+    """Announced yesterday, one booking whose attendance can be recorded."""
+    return _reception(s, "昨日", days=-1, status="announced", booked=True)
+
+
+def booking_of(reception: Reception) -> Booking:
+    return db.session.scalar(select(Booking).where(Booking.reception_id == reception.id))
+
+
+def _next_month() -> str:
+    today = local_now().date()
+    return f"{today.year + today.month // 12:04d}-{today.month % 12 + 1:02d}"
+
+
+RECEPTION_FORM = {
+    "kind": "topic",
+    "topic": "加装电梯专题接待",
+    "start": "09:00",
+    "end": "10:30",
+    "slot_minutes": "30",
+    "slot_capacity": "2",
+}
+
+# Objects some rows need that the world lacks, built on every branch before a row runs
+# (so the foreign branch's fingerprint already includes them).
+SETUP: list[Callable[[Side], object]] = [draft_of, open_of, moved_of, past_of]
+
+ROWS += [
+    Row(
+        "console.receptions",
+        "GET",
+        lambda s: f"/console/receptions/?station={draft_of(s).station_id}",
+        RECEPTION_VIEWERS,
+        scoped=False,
+        shows=lambda s: draft_of(s).topic,
+    ),
+    Row(
+        "console.reception_new",
+        "GET",
+        lambda s: f"/console/receptions/new?station={s.station.id}",
+        STATION_WORKERS,
+        shows=lambda s: s.deputy.name,
+    ),
+    Row(
+        "console.reception_new",
+        "POST",
+        lambda s: "/console/receptions/new",
+        STATION_WORKERS,
+        data=lambda s: {
+            **RECEPTION_FORM,
+            "station_id": s.station.id,
+            "date": (local_now().date() + timedelta(days=5)).isoformat(),
+            "deputy_ids": s.deputy.id,
+            "action": "announce",
+        },
+    ),
+    Row(
+        "console.receptions_generate",
+        "POST",
+        lambda s: "/console/receptions/generate",
+        CITY,
+        data=lambda s: {"month": _next_month()},
+        scoped=False,  # no object in the request: generates within the caller's scope only
+    ),
+    Row(
+        "console.reception_detail",
+        "GET",
+        lambda s: f"/console/receptions/{open_of(s).id}",
+        RECEPTION_VIEWERS,
+        shows=lambda s: open_of(s).topic,
+    ),
+    Row(
+        "console.reception_edit",
+        "GET",
+        lambda s: f"/console/receptions/{draft_of(s).id}/edit",
+        STATION_WORKERS,
+        shows=lambda s: draft_of(s).topic,
+    ),
+    Row(
+        "console.reception_edit",
+        "POST",
+        lambda s: f"/console/receptions/{draft_of(s).id}/edit",
+        STATION_WORKERS,
+        data=lambda s: {
+            **RECEPTION_FORM,
+            "date": draft_of(s).date.isoformat(),
+            "deputy_ids": s.deputy.id,
+        },
+    ),
+    Row(
+        "console.reception_announce",
+        "POST",
+        lambda s: f"/console/receptions/{draft_of(s).id}/announce",
+        STATION_WORKERS,
+    ),
+    Row(
+        "console.reception_cancel",
+        "POST",
+        lambda s: f"/console/receptions/{open_of(s).id}/cancel",
+        STATION_WORKERS,
+        data=lambda s: {"reason": "场地维修"},
+    ),
+    Row(
+        "console.reception_confirm",
+        "POST",
+        lambda s: f"/console/receptions/{moved_of(s).id}/confirm",
+        STATION_WORKERS,
+        data=lambda s: {"date": ""},
+    ),
+    Row(
+        "console.booking_new",
+        "POST",
+        lambda s: f"/console/receptions/{open_of(s).id}/bookings",
+        STATION_WORKERS,
+        data=lambda s: {"slot_start": "09:30", "name": "代约群众", "mobile": "13512345678", "topic": "路灯"},
+    ),
+    Row(
+        "console.booking_attendance",
+        "POST",
+        lambda s: f"/console/receptions/{past_of(s).id}/bookings/{booking_of(past_of(s)).id}/attendance",
+        STATION_WORKERS,
+        data=lambda s: {"attended": "1"},
+    ),
+    Row(
+        "console.booking_cancel",
+        "POST",
+        lambda s: f"/console/receptions/{open_of(s).id}/bookings/{booking_of(open_of(s)).id}/cancel",
+        STATION_WORKERS,
+    ),
+    # 标识牌: a station's plaque is scoped like the station; a low dpi keeps the matrix fast.
+    Row(
+        "console.station_plaque_preview",
+        "GET",
+        lambda s: f"/console/stations/{s.station.id}/plaque/preview.png",
+        STATION_VIEWERS,
+    ),
+    Row(
+        "console.station_plaque",
+        "GET",
+        lambda s: f"/console/stations/{s.station.id}/plaque.png?dpi=30",
+        STATION_VIEWERS,
+    ),
+    Row("console.plaques", "GET", lambda s: "/console/plaques/", STATION_WORKERS, scoped=False),
+    Row(
+        "console.plaque_batch_start",
+        "POST",
+        lambda s: "/console/plaques/batch",
+        STATION_WORKERS,
+        data=lambda s: {"dpi": "30"},
+        scoped=False,  # renders the stations of the caller's scope; nothing names a branch
+    ),
+    # A job belongs to the user who started it: nobody else, whatever the role, learns it
+    # exists (404). Owners polling and downloading their own job: tests/console/test_plaques.py.
+    Row(
+        "console.plaque_batch_progress",
+        "GET",
+        lambda s: f"/console/plaques/batch/nojob{s.key}",
+        STATION_WORKERS,
+        ok=404,
+    ),
+    Row(
+        "console.plaque_batch_download",
+        "GET",
+        lambda s: f"/console/plaques/batch/nojob{s.key}/download",
+        STATION_WORKERS,
+        ok=404,
+    ),
+    # 现场收集意见
+    Row("console.collected", "GET", lambda s: "/console/collected/", STATION_WORKERS, scoped=False),
+    Row(
+        "console.collected_new",
+        "GET",
+        lambda s: f"/console/collected/new?station={s.station.id}",
+        STATION_WORKERS,
+        shows=lambda s: s.deputy.name,
+    ),
+    Row(
+        "console.collected_new",
+        "POST",
+        lambda s: "/console/collected/new",
+        STATION_WORKERS,
+        data=lambda s: {
+            "station_id": s.station.id,
+            "reception_id": past_of(s).id,
+            "deputy_ids": s.deputy.id,
+            "content": "小区门口的路灯坏了两周，晚上出行不便。",
+            "consent": "on",
+            "contact_name": "王先生",
+            "contact_mobile": "13912345678",
+        },
+    ),
+]

@@ -8,13 +8,20 @@ from sqlalchemy import func, or_, select
 from app.auth.models import Role, StaffUser
 from app.deputies.models import Deputy
 from app.extensions import db
+from app.opinions.models import Opinion
+from app.receptions.models import Booking, Reception
 from app.regions.models import Region
 from app.stations.models import Placement, Station
 from app.units.models import HandlingUnit
 from tests.auth.world import Side, World
-from tests.console.matrix import PUBLIC, ROWS, Row
+from tests.console.matrix import PUBLIC, ROWS, SETUP, Row
 
 REFUSED = (403, 404)
+
+
+def text_of(response) -> str:
+    """The body as text; binary answers (plaque PNG and PDF) are searched too, never fail to decode."""
+    return response.get_data().decode("utf-8", "replace")
 
 
 def call(client, row: Row, side: Side):
@@ -58,6 +65,18 @@ def fingerprint(side: Side) -> tuple:
         (unit.name, unit.active),
         count(select(HandlingUnit.id).where(HandlingUnit.region_id.in_(regions))),
         (staff.display_name, staff.phone, staff.active),
+        sorted(
+            (r.id, r.date, r.start, r.end, r.status, r.slot_capacity, r.topic, len(r.duties))
+            for r in db.session.scalars(select(Reception).where(Reception.station_id.in_(stations)))
+        ),
+        sorted(
+            db.session.execute(
+                select(Booking.id, Booking.status, Booking.seat).where(
+                    Booking.reception_id.in_(select(Reception.id).where(Reception.station_id.in_(stations)))
+                )
+            ).all()
+        ),
+        count(select(Opinion.id).where(Opinion.station_id.in_(stations))),
         count(
             select(StaffUser.id).where(
                 or_(
@@ -70,6 +89,14 @@ def fingerprint(side: Side) -> tuple:
     )
 
 
+def prepare(world: World) -> None:
+    """Build what the rows need beyond the world (tests/console/matrix.py SETUP) on every branch."""
+    for side in world.sides.values():
+        for build in SETUP:
+            build(side)
+    db.session.commit()
+
+
 def dormant(app, row: Row) -> bool:
     """A row for a blueprint this app does not register (work not merged yet) waits quietly."""
     return row.endpoint.split(".")[0] not in app.blueprints
@@ -80,13 +107,14 @@ def dormant(app, row: Row) -> bool:
 def test_matrix(row: Row, role: Role, world: World, login_as, app):
     if dormant(app, row):
         pytest.skip(f"{row.endpoint} is not registered in this app")
+    prepare(world)
     actor = world.actors[role]
     secrets = hidden_secrets(world, role)
     own_client, foreign_client = login_as(actor), login_as(actor)
     own, foreign = world.own, world.foreign(role)
 
     response = call(own_client, row, own)
-    body = response.get_data(as_text=True)
+    body = text_of(response)
     where = f"{role} {row.method} {row.url(own)} (own)"
     assert_nothing_of(body, secrets, where)
     if role not in row.allowed:
@@ -99,14 +127,14 @@ def test_matrix(row: Row, role: Role, world: World, login_as, app):
         assert response.status_code == 302, f"{where}: {response.status_code} {body[:400]}"
         location = response.headers["Location"]
         assert row.endpoint == "console.logout" or "/console/login" not in location, where
-        landing = own_client.get(location).get_data(as_text=True)
+        landing = text_of(own_client.get(location))
         assert "flash-error" not in landing, f"{where} reported an error"
         assert_nothing_of(landing, secrets, f"{where} → {location}")
 
     before = fingerprint(foreign)
     response = call(foreign_client, row, foreign)
     where = f"{role} {row.method} {row.url(foreign)} (foreign)"
-    assert_nothing_of(response.get_data(as_text=True), secrets, where)
+    assert_nothing_of(text_of(response), secrets, where)
     if row.scoped:
         assert response.status_code in REFUSED, f"{where}: {response.status_code}"
     assert fingerprint(foreign) == before, f"{where} changed the foreign branch"
@@ -132,6 +160,7 @@ def test_every_console_rule_is_in_the_matrix(app):
 
 
 def test_matrix_urls_reach_their_endpoints(app, world: World):
+    prepare(world)
     adapter = app.url_map.bind("localhost")
     for row in ROWS:
         if dormant(app, row):
@@ -145,7 +174,8 @@ def test_matrix_urls_reach_their_endpoints(app, world: World):
 def test_signed_out_is_sent_to_login(row: Row, world: World, app):
     if dormant(app, row):
         pytest.skip(f"{row.endpoint} is not registered in this app")
+    prepare(world)
     response = call(app.test_client(), row, world.own)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/console/login")
-    assert_nothing_of(response.get_data(as_text=True), world.own.secrets, row.id)
+    assert_nothing_of(text_of(response), world.own.secrets, row.id)
