@@ -113,8 +113,13 @@ def _tune_sqlite(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
+            if engine.url.database not in (None, "", ":memory:"):
+                # Readers never wait for the writer.
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # Take the write lock up front: two deferred transactions that both read and then
+            # write deadlock in SQLite ("database is locked"); immediate ones queue instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

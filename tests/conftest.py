@@ -172,7 +172,8 @@ def db_session(request):
     Views commit as usual; their commits release a SAVEPOINT inside the outer transaction.
     Tests marked ``real_commits`` (concurrency) skip this and clean up after themselves.
     """
-    if "real_commits" in request.keywords:
+    # Live-server (browser) tests run on their own database, committing for real.
+    if "real_commits" in request.keywords or "live_app" in request.fixturenames:
         yield None
         return
     app = request.getfixturevalue("app")

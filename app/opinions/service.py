@@ -41,6 +41,8 @@ def normalise_tracking_no(text: str) -> str:
 
 def clean_content(content: object) -> str:
     text = ("" if content is None else str(content)).strip()
+    if "\x00" in text:
+        raise ValidationFailed("留言内容包含无效字符。", field="content")
     if len(text) < CONTENT_MIN:
         raise ValidationFailed(f"留言内容至少 {CONTENT_MIN} 个字，请把情况说具体一些。", field="content")
     if len(text) > CONTENT_MAX:

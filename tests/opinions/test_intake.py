@@ -128,3 +128,8 @@ def test_unreachable_check_never_loses_the_opinion(app, station):
         mock.clear_faults()
     assert opinion.content_check == "unchecked" and opinion.id
     assert mock.requests("/wxa/msg_sec_check")
+
+
+def test_nul_characters_are_refused(station):
+    with pytest.raises(ValidationFailed, match="无效字符"):
+        submit_opinion(station=station, content="路灯坏了\x00很久", channel="h5")
