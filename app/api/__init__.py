@@ -21,15 +21,42 @@ API_CONFIG = {
     # No Swagger UI / ReDoc / RapiDoc paths: they would load scripts from a CDN.
 }
 SPEC_INFO = {
-    "description": "无锡市人大代表“家站点”的公开接口：站点和编入的代表。"
-    '错误一律为 {"error": {"code", "message"}}，并带相应的 HTTP 状态码。'
+    "description": "无锡市人大代表“家站点”的公开接口（小程序使用）：站点和编入的代表、附近的站点、"
+    "值班和接待活动、预约、意见建议及办理进度、订阅消息授权。"
+    "群众用 wx.login 的 code 调用 POST /api/v1/auth/login 换取令牌，之后的请求带上 "
+    "Authorization: Bearer <token>。"
+    '错误一律为 {"error": {"code", "message"}}，并带相应的 HTTP 状态码；'
+    "校验失败（422）时另有 fields：字段名 → 错误说明。"
 }
 
 
 def _blueprints() -> list:
+    from app.api.auth import blp as auth
+    from app.api.bookings import blp as bookings
+    from app.api.opinions import blp as opinions
+    from app.api.receptions import blp as receptions
     from app.api.stations import blp as stations
+    from app.api.subscriptions import blp as subscriptions
 
-    return [stations]
+    return [auth, stations, receptions, bookings, opinions, subscriptions]
+
+
+def _document_components(api: JiazhandianApi) -> None:
+    """What the views cannot document through flask-smorest's decorators."""
+    from app.api.residents import BEARER_SCHEME
+    from app.api.schemas import OpinionArgs, OpinionUploadSchema
+
+    api.spec.components.security_scheme(
+        BEARER_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "POST /api/v1/auth/login 换得的令牌：Authorization: Bearer <token>",
+        },
+    )
+    # The opinion body comes as JSON or as multipart/form-data with photos.
+    api.spec.components.schema("OpinionCreate", schema=OpinionArgs)
+    api.spec.components.schema("OpinionUpload", schema=OpinionUploadSchema)
 
 
 def init_api(app: Flask) -> None:
@@ -38,6 +65,7 @@ def init_api(app: Flask) -> None:
         app.config.setdefault(key, value)
     # One Api per app: flask-smorest keeps its spec on the instance, and tests build many apps.
     api = JiazhandianApi(app, spec_kwargs={"info": SPEC_INFO})
+    _document_components(api)
     for blp in _blueprints():
         csrf.exempt(blp)
         api.register_blueprint(blp)

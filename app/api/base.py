@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import ErrorSchema, handle_api_domain_error, handle_api_http_exception
 from app.errors import DomainError
+from app.timeutil import LOCAL_TZ, to_local
 
 API_PREFIX = "/api/v1"
 
@@ -28,3 +31,13 @@ def api_blueprint(name: str, import_name: str, path: str, description: str) -> B
     blp.register_error_handler(HTTPException, handle_api_http_exception)
     blp.register_error_handler(DomainError, handle_api_domain_error)
     return blp
+
+
+def local_moment(naive_local: datetime) -> datetime:
+    """A naive local (Beijing) time as an aware datetime, so the JSON carries its +08:00 offset."""
+    return naive_local.replace(tzinfo=LOCAL_TZ)
+
+
+def stored_moment(moment: datetime) -> datetime:
+    """A stored timestamp (UTC) as an aware local time."""
+    return local_moment(to_local(moment))

@@ -100,6 +100,9 @@ def handle_api_domain_error(exc: DomainError):
     """A service refused: its Chinese message, its status, and the field when it names one."""
     db.session.rollback()
     response, status = error_response(exc.status, exc.code, exc.message)
+    # e.g. WWW-Authenticate on a 401
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[name] = value
     return _with_fields(response, {exc.field: [exc.message]} if exc.field else {}), status
 
 

@@ -7,11 +7,18 @@ from flask.views import MethodView
 
 from app.api.base import api_blueprint
 from app.api.errors import ErrorSchema
-from app.api.schemas import StationDetailSchema, StationListArgs, StationListSchema
+from app.api.schemas import (
+    NearbyArgs,
+    NearbyListSchema,
+    StationDetailSchema,
+    StationListArgs,
+    StationListSchema,
+)
 from app.deputies.models import Deputy
 from app.public.queries import get_public_station, public_deputies, search_stations
 from app.stations.models import Station
 from app.template_helpers import media_url
+from app.wechat.service import nearest_stations
 
 blp = api_blueprint("api_stations", __name__, "stations", "家站点：人大代表之家、联络站、联系点")
 
@@ -59,6 +66,18 @@ class StationList(MethodView):
         """Active stations, filtered by region subtree, kind and name; paged."""
         result = search_stations(region_code=region, kind=kind, q=q, page=page, per_page=per_page)
         return {"items": [station_item(s) for s in result.items], "total": result.total}
+
+
+@blp.route("/nearby")
+class StationsNearby(MethodView):
+    @blp.arguments(NearbyArgs, location="query", as_kwargs=True)
+    @blp.response(200, NearbyListSchema)
+    def get(self, lat: float, lng: float, limit: int):
+        """The active stations nearest to a point, nearest first, with the distance in metres."""
+        # The same search as the official account's answer to a location message.
+        found = nearest_stations(lat, lng, limit=limit)
+        items = [{**station_item(station), "distance_m": round(metres)} for station, metres in found]
+        return {"items": items, "total": len(items)}
 
 
 @blp.route("/<string:code>")

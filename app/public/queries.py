@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -14,6 +15,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from app.deputies.models import Deputy
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
 from app.regions.models import Region, RegionLevel
 from app.stations.models import Placement, Station, StationKind, StationStatus
 
@@ -161,3 +163,32 @@ def region_choices() -> list[tuple[Region, list[Region]]]:
         elif groups and region.path.startswith(groups[-1][0].path):
             groups[-1][1].append(region)
     return groups
+
+
+def announced_receptions(station: Station, first: date, last: date) -> list[Reception]:
+    """A station's announced receptions from ``first`` to ``last`` (inclusive), in time order."""
+    return list(
+        db.session.scalars(
+            select(Reception)
+            .where(
+                Reception.station_id == station.id,
+                Reception.status == ReceptionStatus.ANNOUNCED,
+                Reception.date >= first,
+                Reception.date <= last,
+            )
+            .options(selectinload(Reception.duties).selectinload(ReceptionDuty.deputy))
+            .order_by(Reception.date, Reception.start, Reception.id)
+        )
+    )
+
+
+def public_reception(reception_id: int) -> Reception:
+    """An announced reception at an active station, by id; ``NotFound`` for drafts, cancelled and the rest."""
+    reception = db.session.get(Reception, reception_id)
+    if (
+        reception is None
+        or reception.status != ReceptionStatus.ANNOUNCED
+        or reception.station.status != StationStatus.ACTIVE
+    ):
+        raise NotFound("该接待活动不存在或已取消，请重新选择。")
+    return reception
