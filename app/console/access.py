@@ -45,6 +45,7 @@ NAV = (
     ("console.units", "承办单位", "console.unit", UNIT_VIEWERS),
     ("console.users", "工作人员", "console.user", ADMINS),
     ("console.calendar", "工作日历", "console.calendar", ADMINS),
+    ("wechat_console.simulator", "公众号模拟器", "wechat_console.", ADMINS | {Role.STATION_STAFF}),
     ("console.password", "修改密码", "console.password", EVERYONE),
 )
 
