@@ -42,20 +42,24 @@ class Duty:
 def duty_at(station: Station, moment: datetime, *, upcoming: int = 3) -> Duty:
     """The announced reception under way at ``moment`` (local time) and the next ones."""
     today, clock = moment.date(), moment.time()
-    base = (
+    # One query for "not yet over", soonest first: the head is under way if it has started.
+    # Every WeChat scan asks this, so it stays at two round trips (receptions, their deputies).
+    rows = db.session.scalars(
         select(Reception)
-        .where(Reception.station_id == station.id, Reception.status == ReceptionStatus.ANNOUNCED)
-        .options(selectinload(Reception.duties).selectinload(ReceptionDuty.deputy))
-    )
-    current = db.session.scalars(
-        base.where(Reception.date == today, Reception.start <= clock, Reception.end > clock)
-    ).first()
-    later = db.session.scalars(
-        base.where(or_(Reception.date > today, and_(Reception.date == today, Reception.start > clock)))
-        .order_by(Reception.date, Reception.start)
-        .limit(upcoming)
+        .where(
+            Reception.station_id == station.id,
+            Reception.status == ReceptionStatus.ANNOUNCED,
+            or_(Reception.date > today, and_(Reception.date == today, Reception.end > clock)),
+        )
+        .order_by(Reception.date, Reception.start, Reception.id)
+        .limit(upcoming + 1)
+        .options(selectinload(Reception.duties).joinedload(ReceptionDuty.deputy))
     ).all()
-    return Duty(now=current, next=list(later))
+    current = None
+    if rows and rows[0].date == today and rows[0].start <= clock:
+        current = rows.pop(0)
+    later = [r for r in rows if r.date > today or r.start > clock]
+    return Duty(now=current, next=later[:upcoming])
 
 
 # --- 联系服务群众日 generation ----------------------------------------------------------------
