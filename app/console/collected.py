@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.scope import scoped_select
@@ -28,8 +27,8 @@ from app.console.access import (
 from app.deputies.models import Deputy
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.opinions.models import Category, Channel, Opinion
-from app.opinions.service import submit_opinion
+from app.opinions.models import Channel, Opinion
+from app.opinions.service import active_categories, submit_opinion
 from app.receptions.models import Reception, ReceptionStatus
 from app.receptions.service import can_run_receptions
 from app.stations.models import Station, StationStatus
@@ -70,7 +69,7 @@ def _context(station: Station | None, **extra: Any) -> dict[str, Any]:
         "stations": _station_options(),
         "receptions": _recent_receptions(station) if station is not None else [],
         "deputies": station.deputies if station is not None else [],
-        "categories": _categories(),
+        "categories": active_categories(),
         **extra,
     }
 
@@ -86,23 +85,8 @@ def index():
         "console/collected/list.html",
         page=paginate(stmt),
         to_local=to_local,
-        category_names={category.code: category.name for category in _categories()},
+        category_names={category.code: category.name for category in active_categories()},
     )
-
-
-def _categories() -> list[Category]:
-    stmt = select(Category).where(Category.active.is_(True)).order_by(Category.sort, Category.name)
-    return list(db.session.scalars(stmt))
-
-
-def _category_of(raw: object) -> str | None:
-    """A managed category's code, or ``None``: staff may leave classifying to 受理."""
-    code = str(raw or "").strip()
-    if not code:
-        return None
-    if code not in {category.code for category in _categories()}:
-        raise ValidationFailed("请从列表中选择分类。", field="category")
-    return code
 
 
 def _reception_of(station: Station, raw: object) -> Reception | None:
@@ -164,7 +148,7 @@ def new():
     try:
         reception = _reception_of(station, data.get("reception_id"))
         deputies = _deputies_of(station, deputy_ids)
-        category = _category_of(data.get("category"))
+        category = data.get("category")
         consent = bool(data.get("consent"))
         opinion = submit_opinion(
             station=station,

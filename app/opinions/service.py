@@ -14,7 +14,7 @@ from app.deputies.models import Deputy
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.media.service import delete_file, save_image
-from app.opinions.models import Channel, Opinion, OpinionEvent, OpinionPhoto, OpinionStatus
+from app.opinions.models import Category, Channel, Opinion, OpinionEvent, OpinionPhoto, OpinionStatus
 from app.stations.models import Station
 from app.timeutil import local_now
 from app.validation import MOBILE_RE, clean_text
@@ -91,6 +91,28 @@ def _store_photos(photos: Sequence[IO[bytes]]) -> list[str]:
     return stored
 
 
+def active_categories() -> list[Category]:
+    """The managed category list, in its display order."""
+    stmt = select(Category).where(Category.active.is_(True)).order_by(Category.sort, Category.name)
+    return list(db.session.scalars(stmt))
+
+
+def resolve_category(value: object) -> str | None:
+    """A managed category's code from its code or name; None when left empty.
+
+    Residents pick by name, staff and the API by code: both land on the same code.
+    """
+    text = str(value or "").strip()
+    if not text:
+        return None
+    category = db.session.scalar(
+        select(Category).where(Category.active.is_(True), (Category.code == text) | (Category.name == text))
+    )
+    if category is None:
+        raise ValidationFailed("请从列表中选择类别。", field="category")
+    return category.code
+
+
 def record_event(
     opinion: Opinion,
     action: str,
@@ -146,6 +168,7 @@ def submit_opinion(
     mobile = clean_text(contact_mobile, "contact_mobile", "手机号", max_len=32, required=False)
     if mobile and not MOBILE_RE.match(mobile):
         raise ValidationFailed("请填写正确的 11 位手机号码。", field="contact_mobile")
+    category = resolve_category(category)
     if dedup_key:
         existing = db.session.scalar(select(Opinion).where(Opinion.dedup_key == dedup_key))
         if existing is not None:

@@ -111,7 +111,7 @@ def test_bad_entries_are_explained_and_kept(world: World, login_as, make_station
         (entry(a, consent="on", contact_mobile="12345"), "请填写正确的 11 位手机号码"),
         (entry(a, deputy_ids=[a.spare_deputy.id]), "相关代表只能从编入该家站点的代表中选择"),
         (entry(a, reception_id=other_reception.id), "所选接待活动不是该家站点的"),
-        (entry(a, category="no-such-category"), "请从列表中选择分类"),
+        (entry(a, category="no-such-category"), "请从列表中选择类别"),
         (entry(a, station_id=""), "请选择家站点"),
     ]
     for data, message in cases:

@@ -133,3 +133,11 @@ def test_unreachable_check_never_loses_the_opinion(app, station):
 def test_nul_characters_are_refused(station):
     with pytest.raises(ValidationFailed, match="无效字符"):
         submit_opinion(station=station, content="路灯坏了\x00很久", channel="h5")
+
+
+def test_category_by_code_or_name(station):
+    by_name = submit_opinion(station=station, content="路口红绿灯时间太短", channel="h5", category="交通出行")
+    by_code = submit_opinion(station=station, content="路口红绿灯时间太短", channel="h5", category="traffic")
+    assert by_name.category == by_code.category == "traffic"
+    with pytest.raises(ValidationFailed, match="类别"):
+        submit_opinion(station=station, content="路口红绿灯时间太短", channel="h5", category="外星人")

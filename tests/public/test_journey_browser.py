@@ -197,7 +197,7 @@ def test_resident_journey_on_a_phone(live_app, live_server, phone_page):
 
     with live_app.app_context():
         opinion = db.session.scalar(select(Opinion).where(Opinion.tracking_no == tracking_no))
-        assert opinion.content == content and opinion.category == "城乡建设" and len(opinion.photos) == 1
+        assert opinion.content == content and opinion.category == "urban" and len(opinion.photos) == 1
         booking = db.session.scalar(select(Booking).where(Booking.code == booking_code))
         assert booking.slot_start == time(9, 30) and booking.resident_id == opinion.resident_id
         db.session.remove()

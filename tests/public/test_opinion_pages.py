@@ -40,7 +40,7 @@ def test_form_has_counter_categories_deputies_photos_and_the_push_note(resident,
     html = response.get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'name="csrf_token"' in html
     assert 'data-counter-for="content"' in html and "/ 2000 字，至少 5 个字" in html
-    assert "<option>社区治理</option>" in html
+    assert '<option value="community">社区治理</option>' in html
     assert ">陈立</option>" in html and ">周敏</option>" in html
     assert 'type="file" accept="image/*" multiple data-max-files="3" data-max-mb="5"' in html
     assert "无法给您发送办理进展的提醒" in html  # outside WeChat: no push, say so
@@ -57,7 +57,7 @@ def test_submit_redirects_to_the_tracking_page(resident, journey):
     number = re.match(r"^/t/([A-Z0-9]{12})\?new=1$", response.headers["Location"]).group(1)
     (opinion,) = _opinions(station)
     assert opinion.tracking_no == number
-    assert opinion.channel == "h5" and opinion.category == "城乡建设"
+    assert opinion.channel == "h5" and opinion.category == "urban"
     assert opinion.resident_id == resident_id(browser)
     assert opinion.contact_name == "王秀英" and opinion.contact_mobile == "13912345678"
     assert opinion.content_check == "unchecked"  # anonymous: no openid to check with
