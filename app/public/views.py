@@ -11,11 +11,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db, limiter
 from app.opinions.service import (
-    active_categories,
     CONTENT_MAX,
     CONTENT_MIN,
     MAX_PHOTOS,
     PHOTO_MAX_BYTES,
+    active_categories,
     get_by_tracking_no,
     normalise_tracking_no,
     opinions_of,
