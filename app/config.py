@@ -14,6 +14,19 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 REAL_WECHAT_API = "https://api.weixin.qq.com"
 
 
+# Flask-Limiter strings such as "5/minute;30/day" (defaults in app/public/limits.py, app/api/residents.py).
+RATE_LIMIT_SETTINGS = (
+    "PUBLIC_LIMIT_OPINION_RESIDENT",
+    "PUBLIC_LIMIT_BOOKING_RESIDENT",
+    "PUBLIC_LIMIT_CANCEL_RESIDENT",
+    "PUBLIC_LIMIT_PER_ADDRESS",
+    "API_LIMIT_BOOKING_RESIDENT",
+    "API_LIMIT_BOOKING_ADDRESS",
+    "API_LIMIT_OPINION_RESIDENT",
+    "API_LIMIT_OPINION_ADDRESS",
+)
+
+
 class ConfigError(RuntimeError):
     """The environment describes a setup the service refuses to run with."""
 
@@ -80,6 +93,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SERVICE_DAY_SLOT_CAPACITY": int(env.get("SERVICE_DAY_SLOT_CAPACITY", 5)),
         "SERVICE_DAY_DEPUTIES": int(env.get("SERVICE_DAY_DEPUTIES", 2)),
     }
+    # Optional tuning, read only when set; each module keeps its documented default otherwise.
+    for name in RATE_LIMIT_SETTINGS:
+        if env.get(name):
+            cfg[name] = env[name]
+    if env.get("API_TOKEN_MAX_AGE"):
+        cfg["API_TOKEN_MAX_AGE"] = int(env["API_TOKEN_MAX_AGE"])
     cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")

@@ -39,3 +39,12 @@ def test_embedded_defaults(monkeypatch, tmp_path):
     assert app.config["REDIS_URL"] is None
     # Offline by default: the WeChat API is the built-in mock, never the real one.
     assert app.config["WECHAT_API_BASE"] == "http://127.0.0.1:5000/_wechat_mock"
+
+
+def test_rate_limits_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PUBLIC_LIMIT_OPINION_RESIDENT", "2/minute")
+    monkeypatch.setenv("API_TOKEN_MAX_AGE", "3600")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["PUBLIC_LIMIT_OPINION_RESIDENT"] == "2/minute"
+    assert app.config["API_TOKEN_MAX_AGE"] == 3600
+    assert "API_LIMIT_OPINION_RESIDENT" not in app.config  # unset: the module's default applies
