@@ -54,8 +54,10 @@ def _table(rows: list[list[str]]) -> list[str]:
 def _print_report(report: SeedReport, seconds: float) -> None:
     if any(t.created for t in report.tallies.values()):
         click.echo(f"演示数据已写入（用时 {seconds:.1f} 秒）。")
-    elif report.changed:
+    elif report.passwords_updated:
         click.echo(f"演示数据已齐全，本次只更新了演示账号密码（用时 {seconds:.1f} 秒）。")
+    elif report.changed:
+        click.echo(f"演示数据已齐全，本次补充生成了接待活动（用时 {seconds:.1f} 秒）。")
     else:
         click.echo(f"演示数据已齐全，本次未做任何更改（用时 {seconds:.1f} 秒）。")
     rows = [["项目", "新建", "已存在"]]
@@ -66,6 +68,8 @@ def _print_report(report: SeedReport, seconds: float) -> None:
         click.echo(line)
     if report.calendar_days_added:
         click.echo(f"工作日历：新增 {report.calendar_days_added} 个节假日/调休日。")
+    if report.receptions_created:
+        click.echo(f"接待活动：生成本月和下月的“代表联系服务群众日”共 {report.receptions_created} 场。")
     if report.passwords_updated:
         click.echo("已按 DEMO_PASSWORD 更新密码：" + "、".join(report.passwords_updated))
     for warning in report.warnings:

@@ -22,10 +22,12 @@ from app.deputies.models import Deputy
 from app.deputies.service import create_deputy
 from app.errors import Forbidden, ValidationFailed
 from app.extensions import db
+from app.receptions.service import ServiceDayDefaults, generate_service_days
 from app.regions.models import Region
 from app.regions.service import create_region
 from app.stations.models import Placement, Station
 from app.stations.service import create_station, new_station_code, place_deputy
+from app.timeutil import local_now
 from app.units.models import HandlingUnit
 from app.units.service import create_unit
 from app.workdays.service import sync_from_library
@@ -68,6 +70,8 @@ class SeedReport:
     logins: list[DemoLogin] = field(default_factory=list)
     demo_station_code: str = ""
     demo_station_name: str = ""
+    # 联系服务群众日 generated for this month and the next, so the pages show who is on duty.
+    receptions_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -75,6 +79,7 @@ class SeedReport:
             any(t.created for t in self.tallies.values())
             or self.calendar_days_added
             or self.passwords_updated
+            or self.receptions_created
         )
 
 
@@ -88,6 +93,15 @@ def seed_demo(password: str) -> SeedReport:
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(f"演示账号密码（DEMO_PASSWORD）至少 {MIN_PASSWORD} 位。", field="password")
     return _Seeder(build_plan(), password).run()
+
+
+def _months_from(day: date, count: int) -> list[str]:
+    year, month = day.year, day.month
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 class _Seeder:
@@ -117,10 +131,17 @@ class _Seeder:
         self.seed_placements()
         self.seed_accounts()
         db.session.flush()
+        self.seed_service_days()
         station = self.stations[self.plan.demo_station]
         self.report.demo_station_code = station.code
         self.report.demo_station_name = station.name
         return self.report
+
+    def seed_service_days(self) -> None:
+        """This month's and next month's 联系服务群众日 at every station (idempotent)."""
+        defaults = ServiceDayDefaults.from_config(current_app.config)
+        for month in _months_from(local_now().date(), 2):
+            self.report.receptions_created += len(generate_service_days(month, defaults).created)
 
     def seed_regions(self) -> None:
         codes = [r.code for r in self.plan.regions]
