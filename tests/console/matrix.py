@@ -633,3 +633,10 @@ ROWS += [
         },
     ),
 ]
+
+# --- 意见办理 (app/console_opinions): its rows live beside its tests -------------------------
+from tests.console_opinions.matrix import ROWS as _OPINION_ROWS  # noqa: E402
+from tests.console_opinions.matrix import SETUP as _OPINION_SETUP  # noqa: E402
+
+ROWS += _OPINION_ROWS
+SETUP += _OPINION_SETUP

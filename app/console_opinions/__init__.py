@@ -1,0 +1,13 @@
+"""意见办理 in the staff console (``/console/opinions``): inbox, opinion page, 常用答复, audit log."""
+
+from flask import Blueprint
+
+from app.console.access import nav_context, require_login
+
+bp = Blueprint("console_opinions", __name__)
+# The same door and sidebar as the rest of the console.
+bp.before_request(require_login)
+bp.context_processor(nav_context)
+
+# The URL rules attach the views to ``bp``; imported last because they need ``bp``.
+from app.console_opinions import routes  # noqa: E402, F401
