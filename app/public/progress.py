@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.opinions.models import Opinion, OpinionStatus
+from sqlalchemy import select
+
+from app.extensions import db
+from app.opinions.models import Category, Opinion, OpinionStatus
 from app.timeutil import to_local
 
 # 三(三)3 闭环处理: 受理、分类、交办、督办、反馈 — the main path a resident follows.
@@ -150,6 +153,14 @@ def public_answer(opinion: Opinion) -> Answer | None:
     heading = ANSWER_HEADINGS.get(status, "办理结果") if status else "办理结果"
     moment = getattr(opinion, "fed_back_at", None) or opinion.updated_at or opinion.created_at
     return Answer(heading=heading, text=text, at=to_local(moment))
+
+
+def category_label(category: str | None) -> str:
+    """The category as residents read it: a code staff chose on 分类 by its name, a resident's pick as is."""
+    if not category:
+        return "未分类"
+    name = db.session.scalar(select(Category.name).where(Category.code == category))
+    return name or category
 
 
 def group_tracking_no(number: str) -> str:

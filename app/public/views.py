@@ -22,7 +22,13 @@ from app.opinions.service import (
     submit_opinion,
 )
 from app.public.limits import configured, resident_key
-from app.public.progress import group_tracking_no, opinion_progress, public_answer, public_timeline
+from app.public.progress import (
+    category_label,
+    group_tracking_no,
+    opinion_progress,
+    public_answer,
+    public_timeline,
+)
 from app.public.queries import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
@@ -396,3 +402,8 @@ def tel_href(value: str | None) -> str | None:
 
 bp.add_app_template_filter(cn_date, "cn_date")
 bp.add_app_template_filter(to_local, "to_local")
+bp.add_app_template_global(category_label, "category_label")
+
+
+# The rating form posts to a view of its own module; importing it attaches it to ``bp``.
+from app.public import rating  # noqa: E402, F401
