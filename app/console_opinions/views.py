@@ -35,10 +35,10 @@ from app.opinions.pipeline import (
 from app.opinions.replies import reply_templates_of
 from app.opinions.service import normalise_tracking_no
 from app.opinions.similar import similar_opinions
-from app.opinions.staff import Contact, mask_name, reveal_contact, take_action
+from app.opinions.staff import Contact, reveal_contact, take_action
 from app.opinions.staff import bulk_assign as bulk_assign_opinions
 from app.stations.models import Placement, Station
-from app.template_helpers import mask_phone
+from app.template_helpers import mask_name, mask_phone
 from app.timeutil import local_now, to_local
 from app.units.models import UnitKind
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.notify.service import audit
 from app.opinions.models import Opinion
 from app.opinions.pipeline import ACTION_LABELS, assignable_units, perform
+from app.template_helpers import mask_name  # noqa: F401 - re-exported for the views
 
 # What the audit row keeps of an action's input: enough to see what was decided.
 _SUMMARY_KEYS = ("reason", "note", "text", "category", "unit_code", "into", "deputy_ids")
@@ -79,14 +80,6 @@ class Contact:
     @property
     def empty(self) -> bool:
         return not (self.name or self.mobile)
-
-
-def mask_name(name: str | None) -> str:
-    """张*, 王** : enough to address the resident, not enough to identify them."""
-    text = (name or "").strip()
-    if not text:
-        return ""
-    return text[0] + "*" * max(len(text) - 1, 1)
 
 
 def reveal_contact(opinion: Opinion, user: StaffUser) -> Contact:
