@@ -25,6 +25,8 @@ SPEC_INFO = {
     "值班和接待活动、预约、意见建议及办理进度、订阅消息授权。"
     "群众用 wx.login 的 code 调用 POST /api/v1/auth/login 换取令牌，之后的请求带上 "
     "Authorization: Bearer <token>。"
+    "工作人员接口在 /api/v1/staff 下：POST /api/v1/staff/token 用管理后台的用户名和密码换取令牌，"
+    "账号、管辖范围和办理规则与管理后台相同。"
     '错误一律为 {"error": {"code", "message"}}，并带相应的 HTTP 状态码；'
     "校验失败（422）时另有 fields：字段名 → 错误说明。"
 }
@@ -35,16 +37,18 @@ def _blueprints() -> list:
     from app.api.bookings import blp as bookings
     from app.api.opinions import blp as opinions
     from app.api.receptions import blp as receptions
+    from app.api.staff.views import blp as staff
     from app.api.stations import blp as stations
     from app.api.subscriptions import blp as subscriptions
 
-    return [auth, stations, receptions, bookings, opinions, subscriptions]
+    return [auth, stations, receptions, bookings, opinions, subscriptions, staff]
 
 
 def _document_components(api: JiazhandianApi) -> None:
     """What the views cannot document through flask-smorest's decorators."""
     from app.api.residents import BEARER_SCHEME
     from app.api.schemas import OpinionArgs, OpinionUploadSchema
+    from app.api.staff.tokens import STAFF_BEARER_SCHEME
 
     api.spec.components.security_scheme(
         BEARER_SCHEME,
@@ -52,6 +56,15 @@ def _document_components(api: JiazhandianApi) -> None:
             "type": "http",
             "scheme": "bearer",
             "description": "POST /api/v1/auth/login 换得的令牌：Authorization: Bearer <token>",
+        },
+    )
+    api.spec.components.security_scheme(
+        STAFF_BEARER_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "工作人员用 POST /api/v1/staff/token（用户名、密码）换得的令牌："
+            "Authorization: Bearer <token>",
         },
     )
     # The opinion body comes as JSON or as multipart/form-data with photos.

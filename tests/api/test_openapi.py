@@ -22,7 +22,19 @@ OPERATIONS = {
     ("post", "/api/v1/opinions/{tracking_no}/rating"): {"auth": True, "errors": {"401", "404", "409", "422"}},
     ("get", "/api/v1/subscriptions"): {"auth": True, "errors": {"401"}},
     ("post", "/api/v1/subscriptions"): {"auth": True, "errors": {"401", "422"}},
+    # The staff API: its own token, its own bearer scheme.
+    ("post", "/api/v1/staff/token"): {"auth": False, "errors": {"401", "422", "429"}},
+    ("get", "/api/v1/staff/me"): {"auth": "staff", "errors": {"401"}},
+    ("get", "/api/v1/staff/opinions"): {"auth": "staff", "errors": {"401", "422"}},
+    ("get", "/api/v1/staff/opinions/{tracking_no}"): {"auth": "staff", "errors": {"401", "404"}},
+    ("post", "/api/v1/staff/opinions/{tracking_no}/actions"): {
+        "auth": "staff",
+        "errors": {"401", "403", "404", "409", "422"},
+    },
+    ("get", "/api/v1/staff/categories"): {"auth": "staff", "errors": {"401"}},
+    ("get", "/api/v1/staff/units"): {"auth": "staff", "errors": {"401"}},
 }
+SECURITY = {True: [{"bearerAuth": []}], "staff": [{"staffBearerAuth": []}]}
 ERROR_REF = "#/components/schemas/Error"
 
 
@@ -52,17 +64,20 @@ def test_document_covers_every_api_route(app, client):
     assert served <= {(m, p) for p, item in spec["paths"].items() for m in item}
 
 
-def test_bearer_scheme_on_resident_operations_only(client):
+def test_bearer_schemes_on_resident_and_staff_operations_only(client):
     spec = _spec(client)
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
-    }
+    schemes = spec["components"]["securitySchemes"]
+    for name in ("bearerAuth", "staffBearerAuth"):
+        assert schemes[name] == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": schemes[name]["description"],
+        }
+    assert "/api/v1/staff/token" in schemes["staffBearerAuth"]["description"]
     for (method, path), expected in OPERATIONS.items():
         operation = spec["paths"][path][method]
         if expected["auth"]:
-            assert operation.get("security") == [{"bearerAuth": []}], (method, path)
+            assert operation.get("security") == SECURITY[expected["auth"]], (method, path)
         else:
             assert "security" not in operation, (method, path)
 
@@ -104,6 +119,45 @@ def test_contract_shapes(client):
     assert schemas["OpinionUpload"]["properties"]["photos"]["maxItems"] == 3
     assert {"token", "token_type", "expires_in"} <= set(schemas["Token"]["required"])
     assert "session_key" not in str(schemas)
+
+
+def test_staff_contract_shapes(client):
+    spec = _spec(client)
+    schemas = spec["components"]["schemas"]
+    assert {"username", "password"} <= set(schemas["StaffTokenArgs"]["required"])
+    assert {"username", "role", "scope"} <= set(schemas["StaffMe"]["required"])
+    assert {"region_code", "station_code", "unit_code"} <= set(schemas["StaffScope"]["properties"])
+    item = {"tracking_no", "status", "status_label", "station_code", "category", "unit_code", "deadline"}
+    item |= {"overdue", "created_at"}
+    assert item <= set(schemas["StaffOpinion"]["required"])
+    assert {"items", "total"} <= set(schemas["StaffOpinionList"]["required"])
+    assert item | {"content", "contact", "events", "actions"} <= set(
+        schemas["StaffOpinionDetail"]["required"]
+    )
+    assert {"action", "from", "to", "actor", "at", "note"} <= set(schemas["StaffOpinionEvent"]["required"])
+    assert schemas["StaffOpinion"]["properties"]["status"]["enum"] == [
+        "pending",
+        "accepted",
+        "rejected",
+        "classified",
+        "assigned",
+        "replied",
+        "fed_back",
+        "closed",
+        "guided",
+        "converted",
+        "escalated",
+        "merged",
+    ]
+    actions = set(schemas["StaffActionArgs"]["properties"]["action"]["enum"])
+    assert {"accept", "reject", "classify", "assign", "reply", "feedback", "urge", "guide"} <= actions
+    assert {"convert", "escalate", "merge", "return"} <= actions
+    for name in ("reason", "category", "legal", "major", "unit_code", "text", "note", "into"):
+        assert name in schemas["StaffActionArgs"]["properties"], name
+    assert {"code", "name"} <= set(schemas["StaffCategory"]["required"])
+    assert {"code", "name"} <= set(schemas["StaffUnit"]["required"])
+    params = {p["name"] for p in spec["paths"]["/api/v1/staff/opinions"]["get"]["parameters"]}
+    assert {"status", "station", "unit", "overdue", "from", "to", "q", "page", "per_page"} <= params
 
 
 def test_multipart_opinions_are_documented(client):

@@ -4,10 +4,11 @@ The document is read from the app (WSGI, in process), and each operation's cases
 schemathesis' Hypothesis strategy, positive and negative, a bounded number of each. (Its
 pytest loader for fixtures reads a ``Node`` attribute pytest 9 no longer has, so the
 strategies are driven with ``@given`` here.) Cases are sent through the test client of the
-test's transaction with a resident's bearer token, so the resident endpoints are exercised
-past the sign-in check; every other case names the demo station, its reception or the
-resident's own booking and opinion instead of a random value, so the success paths are
-reached as well as the 404s.
+test's transaction with a resident's bearer token (a district admin's staff token for the
+staff operations), so the protected endpoints are exercised past the sign-in check; every
+other case names the demo station, its reception, the resident's own booking and opinion,
+or the staff member's own account, unit and category instead of a random value, so the
+success paths are reached as well as the 404s.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.test_openapi import OPERATIONS
+from tests.factories import PASSWORD
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
@@ -38,13 +40,17 @@ def api_schema(app):
 
 
 @pytest.fixture
-def real(app, client, clock, site, sign_in, monkeypatch):
-    """Headers of a signed-in resident, and real values to put into every other case."""
+def real(app, client, clock, site, sign_in, make_user, make_unit, monkeypatch):
+    """Headers of a signed-in resident and staff member, and real values to put into every other case."""
     # Rate limits have tests of their own; here they would turn most writes into 429s.
     for name in ("BOOKING", "OPINION"):
         for per in ("RESIDENT", "ADDRESS"):
             monkeypatch.setitem(app.config, f"API_LIMIT_{name}_{per}", "10000/minute")
+    for name in ("API_LIMIT_STAFF_TOKEN", "API_LIMIT_STAFF_TOKEN_ADDRESS"):
+        monkeypatch.setitem(app.config, name, "10000/minute")
     headers = sign_in("schemathesis")
+    staff = make_user("district_admin", site["tree"]["district_a"], username="schemathesis-admin")
+    unit = make_unit(site["tree"]["district_a"], name="测试住建局")
     booking = client.post(
         "/api/v1/bookings",
         json={
@@ -60,8 +66,15 @@ def real(app, client, clock, site, sign_in, monkeypatch):
         json={"station_code": site["station"].code, "content": "路灯坏了很久了"},
         headers=headers,
     ).get_json()
+    token = client.post("/api/v1/staff/token", json={"username": staff.username, "password": PASSWORD})
     return {
         "headers": headers,
+        "staff_headers": {"Authorization": f"Bearer {token.get_json()['token']}"},
+        "username": staff.username,
+        "password": PASSWORD,
+        "unit_code": unit.code,
+        "category": "urban",
+        "into": opinion["tracking_no"],
         "station_code": site["station"].code,
         "reception_id": site["receptions"]["service_day"].id,
         "slot_start": "09:30",
@@ -82,9 +95,17 @@ def _use_real_values(case, real) -> None:
     if "tracking_no" in params:
         params["tracking_no"] = real["tracking_no"]
     if isinstance(case.body, dict):
-        for name in ("station_code", "reception_id", "slot_start", "template_ids"):
+        names = ("station_code", "reception_id", "slot_start", "template_ids")
+        if case.operation.path.startswith("/api/v1/staff"):
+            names = ("username", "password", "unit_code", "category", "into")
+        for name in names:
             if name in case.body:
                 case.body[name] = real[name]
+
+
+def _headers(path: str, real) -> dict[str, str]:
+    staff = path.startswith("/api/v1/staff")
+    return real["staff_headers"] if staff else real["headers"]
 
 
 @pytest.mark.parametrize("mode", list(MAX_EXAMPLES), ids=lambda mode: mode.value)
@@ -102,7 +123,7 @@ def test_operation_conforms_to_the_document(api_schema, client, real, method, pa
     )
     def run(case):
         _use_real_values(case, real)
-        case.call_and_validate(session=client, headers=real["headers"], checks=CHECKS)
+        case.call_and_validate(session=client, headers=_headers(path, real), checks=CHECKS)
 
     try:
         run()
