@@ -24,6 +24,8 @@ RATE_LIMIT_SETTINGS = (
     "API_LIMIT_BOOKING_ADDRESS",
     "API_LIMIT_OPINION_RESIDENT",
     "API_LIMIT_OPINION_ADDRESS",
+    "API_LIMIT_STAFF_TOKEN",
+    "API_LIMIT_STAFF_TOKEN_ADDRESS",
 )
 
 
@@ -97,8 +99,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     for name in RATE_LIMIT_SETTINGS:
         if env.get(name):
             cfg[name] = env[name]
-    if env.get("API_TOKEN_MAX_AGE"):
-        cfg["API_TOKEN_MAX_AGE"] = int(env["API_TOKEN_MAX_AGE"])
+    for name in ("API_TOKEN_MAX_AGE", "API_STAFF_TOKEN_MAX_AGE"):
+        if env.get(name):
+            cfg[name] = int(env[name])
     cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ADMIN_ROLE_LEVEL, ADMIN_ROLES, Role, StaffUser
 from app.auth.scope import is_visible, scope_of
@@ -18,6 +19,7 @@ from app.stations.models import Station
 from app.units.models import HandlingUnit
 from app.validation import clean_phone, clean_text
 
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,64}$")
 MIN_PASSWORD = 8
 # 三(二)1: each station has 1-2 staff.
@@ -37,7 +39,11 @@ ROLE_RANK = {
 def authenticate(username: str, password: str) -> StaffUser | None:
     """The active user with these credentials, or ``None``; records the login time."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == (username or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        # Spend the time a real check takes, so timing does not tell which usernames exist.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
         return None
     user.last_login_at = utcnow()
     db.session.flush()

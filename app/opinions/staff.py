@@ -15,7 +15,6 @@ from app.extensions import db
 from app.notify.service import audit
 from app.opinions.models import Opinion
 from app.opinions.pipeline import ACTION_LABELS, assignable_units, perform
-from app.template_helpers import mask_name  # noqa: F401 - re-exported for the views
 
 # What the audit row keeps of an action's input: enough to see what was decided.
 _SUMMARY_KEYS = ("reason", "note", "text", "category", "unit_code", "into", "deputy_ids")
