@@ -158,8 +158,7 @@ def new():
             contact_name=data.get("contact_name", "") if consent else "",
             contact_mobile=data.get("contact_mobile", "") if consent else "",
             category=category,
-            # submit_opinion records one deputy; the first one named stands for the visit.
-            deputy=deputies[0] if deputies else None,
+            deputies=deputies,
             reception=reception,
             dedup_key=_dedup_key(data.get("nonce"), data.get("content")),
             actor=f"staff:{user.username}",

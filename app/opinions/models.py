@@ -132,6 +132,10 @@ class Opinion(TimestampMixin, db.Model):
     owner_region = relationship("Region")
     merged_into: Mapped[Opinion | None] = relationship(remote_side=[id])
     sponsors: Mapped[list[OpinionSponsor]] = relationship(cascade="all, delete-orphan")
+    # Every deputy it came through; ``deputy`` is the first of them (or the only one).
+    via_deputies: Mapped[list[OpinionDeputy]] = relationship(
+        cascade="all, delete-orphan", order_by="OpinionDeputy.id"
+    )
 
     @property
     def status_label(self) -> str:
@@ -156,6 +160,19 @@ class Category(TimestampMixin, db.Model):
     deadline_workdays: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     sort: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class OpinionDeputy(db.Model):
+    """A deputy an opinion came through: at a reception or on a visit several may be present."""
+
+    __tablename__ = "opinion_deputies"
+    __table_args__ = (UniqueConstraint("opinion_id", "deputy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinions.id", ondelete="CASCADE"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
+
+    deputy = relationship("Deputy")
 
 
 class OpinionSponsor(TimestampMixin, db.Model):

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, exists, false, or_, select
 
 from app.auth.models import Role
 from app.auth.scope import Scope, region_ids_under, register_scope, visible
-from app.opinions.models import Opinion, OpinionEvent, OpinionSponsor, ReplyTemplate
+from app.opinions.models import Opinion, OpinionDeputy, OpinionEvent, OpinionSponsor, ReplyTemplate
 from app.stations.models import Station
 from app.units.models import HandlingUnit
 
@@ -30,7 +30,10 @@ def opinions_visible(scope: Scope) -> ColumnElement[bool]:
         sponsored = exists().where(
             OpinionSponsor.opinion_id == Opinion.id, OpinionSponsor.deputy_id == scope.deputy_id
         )
-        return or_(Opinion.deputy_id == scope.deputy_id, sponsored)
+        came_through = exists().where(
+            OpinionDeputy.opinion_id == Opinion.id, OpinionDeputy.deputy_id == scope.deputy_id
+        )
+        return or_(Opinion.deputy_id == scope.deputy_id, came_through, sponsored)
     return false()
 
 

@@ -14,7 +14,15 @@ from app.deputies.models import Deputy
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.media.service import delete_file, save_image
-from app.opinions.models import Category, Channel, Opinion, OpinionEvent, OpinionPhoto, OpinionStatus
+from app.opinions.models import (
+    Category,
+    Channel,
+    Opinion,
+    OpinionDeputy,
+    OpinionEvent,
+    OpinionPhoto,
+    OpinionStatus,
+)
 from app.stations.models import Station
 from app.timeutil import local_now
 from app.validation import MOBILE_RE, clean_text
@@ -152,13 +160,15 @@ def submit_opinion(
     actor: str = "resident",
     photos: Sequence[IO[bytes]] = (),
     wechat_openid: str | None = None,
+    deputies: Sequence[Deputy] = (),
 ) -> Opinion:
     """Store a new opinion (待受理) with its first event; a repeated ``dedup_key`` returns the first.
 
     Every channel (official account, H5, mini-program, staff entry) calls this one function.
-    ``wechat_openid`` is the resident's WeChat openid for the content check: on the official
-    account and the mini-program it is ``resident_id`` itself; an H5 page passes it only for a
-    resident it identified through WeChat OAuth.
+    ``deputies`` are all the deputies it came through (a reception or a visit may have several;
+    ``deputy`` defaults to the first). ``wechat_openid`` is the resident's WeChat openid for the
+    content check: on the official account and the mini-program it is ``resident_id`` itself;
+    an H5 page passes it only for a resident it identified through WeChat OAuth.
     """
     channel = Channel(channel)
     if not station.is_active:
@@ -176,6 +186,8 @@ def submit_opinion(
     if wechat_openid is None and channel in (Channel.WECHAT, Channel.MINIAPP):
         wechat_openid = resident_id
     content_check = screen_content(text, channel, wechat_openid)
+    through = list(dict.fromkeys([*([deputy] if deputy else []), *deputies]))
+    deputy = deputy or (through[0] if through else None)
     stored = _store_photos(photos)
     opinion = Opinion(
         tracking_no=new_tracking_no(),
@@ -194,6 +206,7 @@ def submit_opinion(
         push_openid=wechat_openid,
         accept_due=add_workdays(local_now().date(), ACCEPT_WORKDAYS),
         photos=[OpinionPhoto(path=path, position=i) for i, path in enumerate(stored)],
+        via_deputies=[OpinionDeputy(deputy=d) for d in through],
     )
     try:
         with db.session.begin_nested():

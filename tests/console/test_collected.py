@@ -81,6 +81,7 @@ def test_entry_with_consent_stores_the_contact(world: World, login_as, make_depu
     assert (opinion.channel, opinion.status, opinion.category) == ("staff", "pending", "urban")
     assert opinion.station_id == a.station.id and opinion.reception_id == reception.id
     assert opinion.deputy_id == second.id  # the first one named
+    assert [link.deputy_id for link in opinion.via_deputies] == [second.id, a.deputy.id]
     assert (opinion.contact_name, opinion.contact_mobile) == ("王先生", "13912345678")
     assert opinion.resident_id is None
     (event,) = db.session.scalars(select(OpinionEvent).where(OpinionEvent.opinion_id == opinion.id))

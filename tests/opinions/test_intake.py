@@ -141,3 +141,21 @@ def test_category_by_code_or_name(station):
     assert by_name.category == by_code.category == "traffic"
     with pytest.raises(ValidationFailed, match="类别"):
         submit_opinion(station=station, content="路口红绿灯时间太短", channel="h5", category="外星人")
+
+
+def test_several_deputies_and_each_sees_it(region_tree, make_station, make_deputy, make_user):
+    from app.auth.scope import is_visible
+
+    tree = region_tree()
+    station = make_station(tree["village_a"])
+    first, second, absent = (make_deputy(tree["town_a"], station=station) for _ in range(3))
+    opinion = submit_opinion(
+        station=station,
+        content="走访时群众反映的停车难问题",
+        channel="staff",
+        deputies=[first, second, first],
+    )
+    assert opinion.deputy is first
+    assert [link.deputy for link in opinion.via_deputies] == [first, second]
+    assert is_visible(opinion, make_user("deputy", second))
+    assert not is_visible(opinion, make_user("deputy", absent))
