@@ -94,6 +94,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SERVICE_DAY_SLOT_MINUTES": int(env.get("SERVICE_DAY_SLOT_MINUTES", 30)),
         "SERVICE_DAY_SLOT_CAPACITY": int(env.get("SERVICE_DAY_SLOT_CAPACITY", 5)),
         "SERVICE_DAY_DEPUTIES": int(env.get("SERVICE_DAY_DEPUTIES", 2)),
+        # The outbox sender (app/notify/sender.py): pushes a second across all workers (0 = no
+        # limit), attempts before an unexplained error gives up, back-off, days sent rows are kept.
+        "OUTBOX_RATE_PER_SECOND": float(env.get("OUTBOX_RATE_PER_SECOND", 100)),
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", 8)),
+        "OUTBOX_MAX_RETRYABLE_ATTEMPTS": int(env.get("OUTBOX_MAX_RETRYABLE_ATTEMPTS", 24)),
+        "OUTBOX_RETRY_BASE_S": int(env.get("OUTBOX_RETRY_BASE_S", 30)),
+        "OUTBOX_RETRY_MAX_S": int(env.get("OUTBOX_RETRY_MAX_S", 3600)),
+        "OUTBOX_KEEP_SENT_DAYS": int(env.get("OUTBOX_KEEP_SENT_DAYS", 90)),
+        # The scheduler (app/notify/scheduler.py) runs inside the web process only in the embedded
+        # default; production runs `flask scheduler run` as its own process.
+        "SCHEDULER_IN_PROCESS": env.get("SCHEDULER_IN_PROCESS", "1" if app_env == "development" else "0")
+        in ("1", "true", "yes"),
+        # Deputy reminders: "3d" three days before, "eve" the evening before, "morning" the day itself.
+        "REMINDER_LEADS": env.get("REMINDER_LEADS", "3d,eve,morning"),
+        "REMINDER_EVENING": env.get("REMINDER_EVENING", "19:00"),
+        "REMINDER_MORNING": env.get("REMINDER_MORNING", "07:30"),
     }
     # Optional tuning, read only when set; each module keeps its documented default otherwise.
     for name in RATE_LIMIT_SETTINGS:

@@ -31,6 +31,25 @@ def cut(value: str, kind: str) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def field_type(key: str) -> str:
+    """A subscribe-message field's type from its key: ``thing2`` → ``thing``."""
+    return key.rstrip("0123456789")
+
+
+def fit_subscribe_fields(fields: dict) -> dict:
+    """Every value cut to its type's limit, so WeChat never refuses a subscribe message for length."""
+    fitted = {}
+    for key, value in fields.items():
+        kind = field_type(key)
+        fitted[key] = cut(value, kind) if kind in FIELD_LIMITS else str(value)
+    return fitted
+
+
+def wechat_data(fields: dict) -> dict:
+    """``{"thing2": "text"}`` in WeChat's shape ``{"thing2": {"value": "text"}}``."""
+    return {key: {"value": str(value)} for key, value in fields.items()}
+
+
 @dataclass(frozen=True)
 class Message:
     kind: str
@@ -50,5 +69,73 @@ def opinion_update(opinion, step: str, base_url: str) -> Message:
             "thing2": cut(opinion.content, "thing"),
             "phrase3": cut(opinion.status_label, "phrase"),
             "thing4": cut(OPINION_STEP_TEXT.get(step, opinion.status_label), "thing"),
+        },
+    )
+
+
+def _when(reception) -> str:
+    return f"{reception.date:%Y-%m-%d} {reception.start:%H:%M}-{reception.end:%H:%M}"
+
+
+def reception_announced(reception, base_url: str) -> Message:
+    """公告接待时间: a reception at a station the follower follows."""
+    names = "、".join(d.name for d in reception.deputies) or "人大代表"
+    return Message(
+        kind="reception_announced",
+        template_key="reception_announced",
+        url=f"{base_url}/s/{reception.station.code}",
+        data={
+            "thing1": cut(reception.station.name, "thing"),
+            "time2": _when(reception),
+            "thing3": cut(reception.topic or reception.kind_label, "thing"),
+            "thing4": cut(f"接待代表：{names}", "thing"),
+            "thing5": cut(reception.station.address, "thing"),
+        },
+    )
+
+
+REMINDER_LEAD_TEXT = {"3d": "三天后", "eve": "明天", "morning": "今天"}
+
+
+def deputy_reminder(reception, deputy, lead: str, bookings: int, base_url: str) -> Message:
+    """A deputy's reminder of a reception they are on duty for: time, place, bookings so far."""
+    when = REMINDER_LEAD_TEXT.get(lead, "近期")
+    return Message(
+        kind="deputy_reminder",
+        template_key="deputy_reminder",
+        url=f"{base_url}/s/{reception.station.code}",
+        data={
+            "name1": cut(deputy.name, "name"),
+            "thing2": cut(f"{when}{reception.topic or reception.kind_label}", "thing"),
+            "time3": _when(reception),
+            "thing4": cut(f"{reception.station.name} {reception.station.address}", "thing"),
+            "number5": cut(str(bookings), "number"),
+        },
+    )
+
+
+def moved_day_notice(reception) -> Message:
+    """To station staff: a generated service day moved off a holiday, to confirm."""
+    return Message(
+        kind="moved_day",
+        template_key="deputy_reminder",
+        data={
+            "thing1": cut(reception.station.name, "thing"),
+            "time2": _when(reception),
+            "thing3": cut(reception.schedule_note or "联系服务群众日因节假日顺延，请确认", "thing"),
+        },
+    )
+
+
+def overdue_notice(opinion) -> Message:
+    """To the unit and supervisors: an opinion passed its deadline (督办)."""
+    return Message(
+        kind="overdue",
+        template_key="overdue",
+        data={
+            "character_string1": cut(opinion.tracking_no, "character_string"),
+            "thing2": cut(opinion.content, "thing"),
+            "time3": f"{opinion.deadline:%Y-%m-%d}" if opinion.deadline else "",
+            "thing4": cut("已逾期未答复，请尽快办理", "thing"),
         },
     )

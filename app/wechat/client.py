@@ -265,11 +265,35 @@ class WeChatApi:
         *,
         url: str | None = None,
         miniprogram: dict | None = None,
+        client_msg_id: str | None = None,
     ) -> int:
-        """Send a 公众号 template message; returns WeChat's msgid (TEMPLATESENDJOBFINISH reports on it)."""
-        result = self._call(
-            self.client.message.send_template, openid, template_id, data, url=url, mini_program=miniprogram
-        )
+        """Send a 公众号 template message; returns WeChat's msgid (TEMPLATESENDJOBFINISH reports on it).
+
+        ``client_msg_id`` is WeChat's 防重入 key: a repeat with the same openid and key within
+        10 minutes is not delivered again, so a send whose answer was lost can be retried.
+        """
+        if client_msg_id is None:
+            result = self._call(
+                self.client.message.send_template,
+                openid,
+                template_id,
+                data,
+                url=url,
+                mini_program=miniprogram,
+            )
+        else:
+            # wechatpy's send_template has no client_msg_id: post the documented JSON ourselves.
+            body = {
+                "touser": openid,
+                "template_id": template_id,
+                "data": data,
+                "client_msg_id": client_msg_id,
+            }
+            if url:
+                body["url"] = url
+            if miniprogram:
+                body["miniprogram"] = miniprogram
+            result = self._call(self.client.post, "message/template/send", data=body)
         return int(result["msgid"])
 
     def send_subscribe_message(self, openid: str, template_id: str, data: dict, *, page: str | None = None):

@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, g, jsonify, redirect, request
 
 TOKEN_PREFIX = "mock_at_"  # noqa: S105 - not a secret, the shape of mock tokens
 TOKEN_TTL = 7200
 MAX_RECORDS = 5000
+CLIENT_MSG_ID_WINDOW_S = 600
 
 # The errmsg WeChat sends with each code we can inject (a " rid: …" suffix is appended).
 ERROR_MESSAGES = {
@@ -80,6 +81,22 @@ class MockState:
         self.faults: list[Fault] = []
         self.menu: dict | None = None
         self._counter = itertools.count(1)
+        # Template messages already delivered, by (openid, client_msg_id): WeChat's 防重入.
+        self.delivered_keys: dict[tuple[str, str], tuple[int, float]] = {}
+
+    def deliver_once(self, openid: str, client_msg_id: str | None, make_msgid) -> tuple[int, bool]:
+        """The msgid for a template send and whether it is a repeat WeChat drops (10-minute window)."""
+        if not client_msg_id:
+            return make_msgid(), False
+        now = time.monotonic()
+        with self._lock:
+            seen = self.delivered_keys.get((openid, client_msg_id))
+            if seen is not None and now - seen[1] < CLIENT_MSG_ID_WINDOW_S:
+                return seen[0], True
+        msgid = make_msgid()
+        with self._lock:
+            self.delivered_keys[(openid, client_msg_id)] = (msgid, now)
+        return msgid, False
 
     def next_number(self) -> int:
         with self._lock:
@@ -96,6 +113,7 @@ class MockState:
     def clear_requests(self) -> None:
         with self._lock:
             self.records.clear()
+            self.delivered_keys.clear()
 
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -155,15 +173,15 @@ def create_mock_app() -> Flask:
     def _record_and_inject():
         if request.path.startswith("/_mock/"):
             return None
-        state.record(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": request.args.to_dict(),
-                "json": body_json(),
-                "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-            }
-        )
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": request.args.to_dict(),
+            "json": body_json(),
+            "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        }
+        g.mock_record = entry
+        state.record(entry)
         fault = state.take_fault(request.path)
         if fault is None:
             return None
@@ -172,6 +190,17 @@ def create_mock_app() -> Flask:
         if fault.errcode is not None:
             return jsonify(error_body(fault.errcode))
         return None
+
+    @app.after_request
+    def _record_answer(response):
+        # What the mock answered, so checks can tell a delivery from a refused or repeated call.
+        entry = g.get("mock_record")
+        if entry is not None and response.is_json:
+            answer = response.get_json(silent=True) or {}
+            entry["errcode"] = answer.get("errcode", 0)
+            if answer.get("duplicate"):
+                entry["duplicate"] = True
+        return response
 
     @app.errorhandler(404)
     def _no_such_api(_exc):
@@ -253,7 +282,13 @@ def create_mock_app() -> Flask:
             return jsonify(error_body(40003))
         if not data.get("template_id"):
             return jsonify(error_body(40037))
-        return jsonify({"errcode": 0, "errmsg": "ok", "msgid": 2_000_000_000 + state.next_number()})
+        msgid, repeat = state.deliver_once(
+            data["touser"], data.get("client_msg_id"), lambda: 2_000_000_000 + state.next_number()
+        )
+        answer = {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+        if repeat:
+            answer["duplicate"] = True  # not WeChat's field: lets checks see the repeat was dropped
+        return jsonify(answer)
 
     @app.post("/cgi-bin/message/subscribe/send")
     @app.post("/cgi-bin/message/subscribe/bizsend")
