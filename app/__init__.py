@@ -82,6 +82,14 @@ def create_app(config: dict | None = None) -> Flask:
     from app import template_helpers
 
     template_helpers.init_app(app)
+
+    # Issue 7: outbox and scheduler commands; the scheduler in-process in the embedded default.
+    from app.notify.cli import outbox_cli, scheduler_cli
+    from app.notify.scheduler import start_in_process
+
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(scheduler_cli)
+    start_in_process(app)
     return app
 
 
