@@ -202,6 +202,8 @@ def generate_service_days(
         report.created.append(reception)
         if note:
             report.moved.append(reception)
+        else:
+            _tell_followers(reception)
         if not on_duty:
             report.without_deputies.append(station)
     return report
@@ -220,6 +222,7 @@ def confirm_schedule(reception: Reception, new_date: date | None = None) -> Rece
     reception.status = ReceptionStatus.ANNOUNCED
     reception.announced_at = utcnow()
     db.session.flush()
+    _tell_followers(reception)
     return reception
 
 
@@ -368,6 +371,13 @@ def _check_announceable(reception: Reception, now: datetime) -> None:
         raise ValidationFailed("接待时间已过，不能公告。", field="date")
 
 
+def _tell_followers(reception: Reception) -> None:
+    """公告接待时间: queue the push to the station's followers, in this transaction (issue 7)."""
+    from app.notify.fanout import announce_to_followers
+
+    announce_to_followers(reception)
+
+
 def _announce(reception: Reception, now: datetime) -> None:
     _check_announceable(reception, now)
     reception.status = ReceptionStatus.ANNOUNCED
@@ -398,6 +408,8 @@ def create_reception(
         _announce(reception, now)
     db.session.add(reception)
     db.session.flush()
+    if announce:
+        _tell_followers(reception)
     return reception
 
 
@@ -506,6 +518,7 @@ def announce_reception(reception: Reception, *, now: datetime | None = None) -> 
         raise Conflict("该场因节假日顺延，请先确认日期。")
     _announce(reception, now or local_now())
     db.session.flush()
+    _tell_followers(reception)
     return reception
 
 
