@@ -33,6 +33,12 @@ OPERATIONS = {
     },
     ("get", "/api/v1/staff/categories"): {"auth": "staff", "errors": {"401"}},
     ("get", "/api/v1/staff/units"): {"auth": "staff", "errors": {"401"}},
+    ("post", "/api/v1/staff/receptions"): {"auth": "staff", "errors": {"401", "403", "404", "409", "422"}},
+    ("get", "/api/v1/staff/outbox"): {"auth": "staff", "errors": {"401", "403", "422"}},
+    ("post", "/api/v1/staff/outbox/{row_id}/resend"): {
+        "auth": "staff",
+        "errors": {"401", "403", "404", "409"},
+    },
 }
 SECURITY = {True: [{"bearerAuth": []}], "staff": [{"staffBearerAuth": []}]}
 ERROR_REF = "#/components/schemas/Error"

@@ -97,7 +97,7 @@ def _use_real_values(case, real) -> None:
     if isinstance(case.body, dict):
         names = ("station_code", "reception_id", "slot_start", "template_ids")
         if case.operation.path.startswith("/api/v1/staff"):
-            names = ("username", "password", "unit_code", "category", "into")
+            names = ("username", "password", "unit_code", "category", "into", "station_code")
         for name in names:
             if name in case.body:
                 case.body[name] = real[name]

@@ -12,9 +12,11 @@ from marshmallow import fields, validate
 
 from app.api.schemas import DATE_RANGE, DB_ID, NO_CONTROL_CHARS, NO_NUL, PagingArgs, RegionRefSchema
 from app.auth.models import Role
+from app.notify.models import OutboxStatus
 from app.opinions.inbox import OPEN, Q_MAX, SORTS
 from app.opinions.models import Channel, OpinionStatus
 from app.opinions.pipeline import ACTION_LABELS, ACTIONS
+from app.receptions.models import ReceptionKind, ReceptionStatus
 from app.units.models import UnitKind
 
 STATUSES = [status.value for status in OpinionStatus]
@@ -249,3 +251,138 @@ class StaffUnitSchema(StaffCodeNameSchema):
 
 class StaffUnitListSchema(ma.Schema):
     items = fields.List(fields.Nested(StaffUnitSchema), required=True)
+
+
+# --- receptions (issue 7: 公告接待时间) ---------------------------------------------------------
+
+RECEPTION_KINDS = [kind.value for kind in ReceptionKind]
+RECEPTION_STATUSES = [status.value for status in ReceptionStatus]
+DEPUTIES_MAX = 50
+
+
+class StaffReceptionArgs(ma.Schema):
+    station_code = fields.String(
+        required=True, validate=STATION_CODE, metadata={"description": "家站点编号（须在您的管辖范围内）"}
+    )
+    # Dates and times as text: the receptions service reads them and explains a bad one in Chinese.
+    date = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=10, error="接待日期格式应为 YYYY-MM-DD。"), NO_CONTROL_CHARS],
+        metadata={"description": "接待日期 YYYY-MM-DD，不早于今天", "example": "2026-12-15"},
+    )
+    start = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=8, error="开始时间格式应为 HH:MM。"), NO_CONTROL_CHARS],
+        metadata={"description": "开始时间 HH:MM", "example": "09:00"},
+    )
+    end = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=8, error="结束时间格式应为 HH:MM。"), NO_CONTROL_CHARS],
+        metadata={"description": "结束时间 HH:MM，晚于开始时间", "example": "11:30"},
+    )
+    topic = fields.String(
+        load_default="",
+        validate=[validate.Length(max=200, error="接待主题最多 200 个字。"), NO_NUL],
+        metadata={"description": "接待主题；专题接待必填，空时用接待类型的名称"},
+    )
+    kind = fields.String(
+        load_default=ReceptionKind.OTHER.value,
+        validate=validate.OneOf(RECEPTION_KINDS, error="未知的接待类型。"),
+        metadata={
+            "description": "service_day 代表联系服务群众日，topic 专题接待，report 代表述职，"
+            "appointment 约见，other 其他接待（默认）"
+        },
+    )
+    deputies = fields.List(
+        fields.Integer(validate=DB_ID),
+        load_default=list,
+        validate=validate.Length(max=DEPUTIES_MAX, error=f"值班代表最多 {DEPUTIES_MAX} 名。"),
+        metadata={"description": "值班代表的编号，须编入该站且在任；公告时至少一名"},
+    )
+    announce = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true：立即公告，并向关注该站、愿意接收公告的群众推送；false：保存为草稿"},
+    )
+    slot_minutes = fields.Integer(
+        validate=validate.Range(min=10, max=240, error="每个预约时段应为 10-240 分钟。"),
+        metadata={"description": "每个预约时段的分钟数，默认 30"},
+    )
+    slot_capacity = fields.Integer(
+        validate=validate.Range(min=0, max=200, error="每时段可预约人数应为 0-200。"),
+        metadata={"description": "每时段可预约人数，0（默认）表示不开放预约"},
+    )
+
+
+class StaffDeputyRefSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class StaffReceptionSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    station_code = fields.String(required=True)
+    station_name = fields.String(required=True)
+    date = fields.Date(required=True)
+    start = fields.String(required=True, metadata={"description": "HH:MM"})
+    end = fields.String(required=True, metadata={"description": "HH:MM"})
+    kind = fields.String(required=True, validate=validate.OneOf(RECEPTION_KINDS))
+    kind_label = fields.String(required=True)
+    topic = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(RECEPTION_STATUSES))
+    status_label = fields.String(required=True)
+    slot_minutes = fields.Integer(required=True)
+    slot_capacity = fields.Integer(required=True)
+    deputies = fields.List(fields.Nested(StaffDeputyRefSchema), required=True)
+    announced_at = fields.DateTime(required=True, allow_none=True)
+    pushes_queued = fields.Integer(
+        required=True, metadata={"description": "为本场排队的公告推送条数（每位愿意接收公告的关注者一条）"}
+    )
+
+
+# --- outbox (city admins) -------------------------------------------------------------------
+
+OUTBOX_STATUSES = [status.value for status in OutboxStatus]
+
+
+class StaffOutboxListArgs(PagingArgs):
+    status = fields.String(
+        validate=validate.OneOf(OUTBOX_STATUSES, error="未知的推送状态。"),
+        metadata={"description": "pending 待发送，sent 已发送，undeliverable 无法送达，dead 发送失败"},
+    )
+    kind = fields.String(
+        validate=[validate.Length(min=1, max=32, error="消息类型为 1-32 个字符。"), NO_CONTROL_CHARS],
+        metadata={"description": "消息类型，例如 reception_announced、opinion_update"},
+    )
+    openid = fields.String(
+        validate=[validate.Length(min=1, max=64, error="openid 为 1-64 个字符。"), NO_CONTROL_CHARS],
+        metadata={"description": "按 openid 的一部分查找"},
+    )
+
+
+class StaffOutboxItemSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"description": "template / subscribe / customer"})
+    openid = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(OUTBOX_STATUSES))
+    status_label = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(required=True)
+    dedup_key = fields.String(required=True)
+    next_attempt_at = fields.DateTime(required=True, allow_none=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+    delivery = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "微信送达回执（TEMPLATESENDJOBFINISH）：success 或失败原因；未回执为 null"},
+    )
+
+
+class StaffOutboxListSchema(ma.Schema):
+    items = fields.List(fields.Nested(StaffOutboxItemSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, metadata={"description": "各状态的条数"}
+    )

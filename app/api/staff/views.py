@@ -1,4 +1,5 @@
-"""``/api/v1/staff``: token, who am I, opinions (list, detail, actions), categories, units."""
+"""``/api/v1/staff``: token, who am I, opinions (list, detail, actions), categories, units,
+receptions (create and announce) and the outbox (list, resend)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.api.staff.opinions import (
     unit_list,
     visible_opinion,
 )
+from app.api.staff.pushes import create_for, list_outbox, reception_out, resend_for
 from app.api.staff.schemas import (
     StaffActionArgs,
     StaffCategoryListSchema,
@@ -22,6 +24,11 @@ from app.api.staff.schemas import (
     StaffOpinionDetailSchema,
     StaffOpinionListArgs,
     StaffOpinionListSchema,
+    StaffOutboxItemSchema,
+    StaffOutboxListArgs,
+    StaffOutboxListSchema,
+    StaffReceptionArgs,
+    StaffReceptionSchema,
     StaffTokenArgs,
     StaffUnitListSchema,
 )
@@ -146,3 +153,46 @@ class StaffUnits(MethodView):
     def get(self, user: StaffUser):
         """The handling units the caller may assign to (none for roles that do not assign)."""
         return {"items": unit_list(user)}
+
+
+# --- receptions and the outbox (issue 7) ----------------------------------------------------
+
+
+@blp.route("/receptions")
+class StaffReceptions(MethodView):
+    @staff_required(blp)
+    @blp.arguments(StaffReceptionArgs)
+    @blp.response(201, StaffReceptionSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="不能安排接待活动（forbidden）")
+    @blp.alt_response(404, schema=ErrorSchema, description="没有这个家站点，或不在您的管辖范围内")
+    @blp.alt_response(409, schema=ErrorSchema, description="该站当月已有代表联系服务群众日")
+    def post(self, data: dict, user: StaffUser):
+        """Plan a reception; ``announce`` publishes it and queues 公告接待时间 to willing followers."""
+        reception = create_for(user, data)
+        db.session.commit()
+        return reception_out(reception)
+
+
+@blp.route("/outbox")
+class StaffOutbox(MethodView):
+    @staff_required(blp)
+    @blp.arguments(StaffOutboxListArgs, location="query")
+    @blp.response(200, StaffOutboxListSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="只有市级管理员可以查看推送记录（forbidden）")
+    def get(self, args: dict, user: StaffUser):
+        """The outbox, newest first, filtered and paged, with counts per status (city admins only)."""
+        return list_outbox(user, args)
+
+
+@blp.route("/outbox/<int:row_id>/resend")
+class StaffOutboxResend(MethodView):
+    @staff_required(blp)
+    @blp.response(200, StaffOutboxItemSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="只有市级管理员可以重发推送（forbidden）")
+    @blp.alt_response(404, schema=ErrorSchema, description="没有这条推送记录")
+    @blp.alt_response(409, schema=ErrorSchema, description="只能重发发送失败或无法送达的推送")
+    def post(self, row_id: int, user: StaffUser):
+        """Queue a dead or undeliverable push again (pending, attempts reset); audited."""
+        item = resend_for(user, row_id)
+        db.session.commit()
+        return item
