@@ -47,6 +47,7 @@ NAV = (
     ("console.users", "工作人员", "console.user", ADMINS),
     ("console.calendar", "工作日历", "console.calendar", ADMINS),
     ("wechat_console.simulator", "公众号模拟器", "wechat_console.", ADMINS | {Role.STATION_STAFF}),
+    ("console_outbox.index", "推送记录", "console_outbox", {Role.CITY_ADMIN}),
     ("console.password", "修改密码", "console.password", EVERYONE),
 )
 

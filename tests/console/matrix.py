@@ -640,3 +640,10 @@ from tests.console_opinions.matrix import SETUP as _OPINION_SETUP  # noqa: E402
 
 ROWS += _OPINION_ROWS
 SETUP += _OPINION_SETUP
+
+# --- 推送记录 (app/console_outbox): its rows live beside its tests ---------------------------
+from tests.console_outbox.matrix import ROWS as _OUTBOX_ROWS  # noqa: E402
+from tests.console_outbox.matrix import SETUP as _OUTBOX_SETUP  # noqa: E402
+
+ROWS += _OUTBOX_ROWS
+SETUP += _OUTBOX_SETUP

@@ -1,0 +1,4 @@
+"""Console tests of 推送记录 use the matrix world and the console's sign-in fixture."""
+
+from tests.auth.conftest import world  # noqa: F401
+from tests.console.conftest import login_as  # noqa: F401
