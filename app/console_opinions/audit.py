@@ -27,10 +27,11 @@ from app.timeutil import LOCAL_TZ, local_now, to_local
 AUDIT_LABELS = {
     "reveal_contact": "查看群众联系方式",
     "export_audit": "导出审计日志",
+    "outbox.resend": "重新发送推送",
     **{f"opinion.{key}": f"留言{label}" for key, label in ACTION_LABELS.items()},
 }
 CSV_HEADER = ("时间", "操作人", "姓名", "操作", "对象类型", "对象", "说明")
-OBJECT_LABELS = {"opinion": "留言", "audit_log": "审计日志"}
+OBJECT_LABELS = {"opinion": "留言", "audit_log": "审计日志", "outbox": "推送"}
 YIELD_PER = 500
 
 
