@@ -23,7 +23,7 @@ from app.notify import messages
 from app.notify.models import OutboxMessage
 from app.notify.sender import client_msg_id, drain
 from app.notify.service import queue_message
-from app.wechat.mock import MAX_RECORDS, Fault, mock_state
+from app.wechat.mock import CLIENT_MSG_ID_WINDOW_S, MAX_RECORDS, Fault, mock_state
 from tests.conftest import REDIS_TEST_URL, REQUIRE_SERVICES, make_test_app
 from tests.notify.conftest import sends
 
@@ -34,6 +34,10 @@ WORKERS = 4
 SPEED = 300
 READ_TIMEOUT_S = 0.3
 FAULT_DELAY_S = 0.6
+# Real seconds of each fault window: long enough (7.5 virtual minutes each for -1 and 45009)
+# that rows reach their sixth attempt, and its 16-minute back-off, while WeChat times out.
+ERROR_WINDOW_S = 1.5
+TIMEOUT_WINDOW_S = 3.0
 
 
 class VirtualClock:
@@ -48,8 +52,31 @@ class VirtualClock:
 
 
 @pytest.mark.real_commits
-def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases):
+@pytest.mark.parametrize(
+    "window",
+    [
+        "real",
+        pytest.param(
+            "scaled",
+            marks=pytest.mark.xfail(
+                reason=(
+                    "known limit of at-least-once: after a timeout on attempt n the retry waits "
+                    "30 s·2^(n-1), past WeChat's 10-minute client_msg_id window from n = 6 on, so a "
+                    "long outage that ends in timeouts delivers some template messages twice"
+                ),
+                raises=AssertionError,
+                strict=False,
+            ),
+        ),
+    ],
+)
+def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, monkeypatch, window):
+    """``real``: WeChat's dedup window in real seconds (the drill is shorter than it);
+    ``scaled``: the window sped up like the sender's clock, i.e. 10 minutes of back-off."""
     from flask_migrate import upgrade
+
+    if window == "scaled":
+        monkeypatch.setattr("app.wechat.mock.CLIENT_MSG_ID_WINDOW_S", CLIENT_MSG_ID_WINDOW_S / SPEED)
 
     app = make_test_app(
         pg_databases.create("drill"),
@@ -98,10 +125,10 @@ def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases):
         time.sleep(0.05)
         for errcode in (-1, 45009):
             state.add_fault(Fault(TEMPLATE_PATH, 1_000_000, errcode))
-            time.sleep(1.0)
+            time.sleep(ERROR_WINDOW_S)
             state.clear_faults()
         state.add_fault(Fault(TEMPLATE_PATH, 1_000_000, None, FAULT_DELAY_S))
-        time.sleep(2.0)
+        time.sleep(TIMEOUT_WINDOW_S)
         state.clear_faults()  # WeChat recovers
         deadline = time.monotonic() + 20
         with app.app_context():
