@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -50,6 +50,16 @@ class OutboxMessage(TimestampMixin, db.Model):
     """
 
     __tablename__ = "outbox"
+    # The sender claims "pending, oldest first": a partial index keeps that fast however many
+    # sent rows pile up (without it each claim scans past them all).
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)  # e.g. opinion_update
