@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, time
 
 import pytest
 
@@ -139,3 +140,35 @@ def commit(db_session):
         db.session.flush()
 
     return do
+
+
+def build_reception(
+    station: Station,
+    deputies=(),
+    *,
+    day: date,
+    start: time = time(9),
+    end: time = time(10, 30),
+    capacity: int = 2,
+    status: str = "announced",
+    kind: str = "service_day",
+    topic: str = "代表联系服务群众日",
+):
+    """A reception with 30-minute slots of ``capacity`` seats and these deputies on duty (flushed)."""
+    from app.receptions.models import Reception, ReceptionDuty
+
+    reception = Reception(
+        station=station,
+        date=day,
+        start=start,
+        end=end,
+        kind=kind,
+        topic=topic,
+        slot_minutes=30,
+        slot_capacity=capacity,
+        status=status,
+    )
+    reception.duties = [ReceptionDuty(deputy=deputy) for deputy in deputies]
+    db.session.add(reception)
+    db.session.flush()
+    return reception

@@ -14,8 +14,9 @@ from datetime import date, datetime, time
 import pytest
 
 from app.extensions import db
-from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
+from app.receptions.models import Reception, ReceptionStatus
 from app.wechat.mock import mock_state
+from tests.factories import build_reception
 
 _addresses = itertools.count(1)
 _NET = random.randint(0, 255)
@@ -67,34 +68,9 @@ def mock_api(app):
     state.clear_faults()
 
 
-def add_reception(
-    station,
-    deputies=(),
-    *,
-    day: date = SERVICE_DAY,
-    start: time = time(9),
-    end: time = time(10, 30),
-    capacity: int = 2,
-    status: str = ReceptionStatus.ANNOUNCED,
-    kind: str = "service_day",
-    topic: str = "代表联系服务群众日",
-) -> Reception:
-    """A reception with 30-minute slots of ``capacity`` seats."""
-    reception = Reception(
-        station=station,
-        date=day,
-        start=start,
-        end=end,
-        kind=kind,
-        topic=topic,
-        slot_minutes=30,
-        slot_capacity=capacity,
-        status=status,
-    )
-    reception.duties = [ReceptionDuty(deputy=deputy) for deputy in deputies]
-    db.session.add(reception)
-    db.session.flush()
-    return reception
+def add_reception(station, deputies=(), *, day: date = SERVICE_DAY, **fields) -> Reception:
+    """A reception on the service day by default (see ``build_reception``)."""
+    return build_reception(station, deputies, day=day, **fields)
 
 
 @pytest.fixture

@@ -9,41 +9,21 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from app.extensions import db
-from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
+from app.receptions.models import Reception
 from app.timeutil import local_now
 from app.wechat.oauth import COOKIE, _cookie_signer
+from tests.factories import build_reception
 
 _addresses = itertools.count(1)
 # A random second octet per run: under Redis the rate-limit counters outlive a test session.
 _NET = random.randint(0, 255)
 
 
-def add_reception(
-    station,
-    deputies,
-    *,
-    day: date | None = None,
-    start: time = time(9),
-    end: time = time(10, 30),
-    capacity: int = 2,
-    status: str = ReceptionStatus.ANNOUNCED,
-    kind: str = "service_day",
-    topic: str = "代表联系服务群众日",
-) -> Reception:
-    """An announced reception (a week ahead by default), 30-minute slots of ``capacity`` seats."""
-    reception = Reception(
-        station=station,
-        date=day or (local_now().date() + timedelta(days=7)),
-        start=start,
-        end=end,
-        kind=kind,
-        topic=topic,
-        slot_minutes=30,
-        slot_capacity=capacity,
-        status=status,
+def add_reception(station, deputies, *, day: date | None = None, **fields) -> Reception:
+    """An announced reception, a week ahead by default, committed (see ``build_reception``)."""
+    reception = build_reception(
+        station, deputies, day=day or (local_now().date() + timedelta(days=7)), **fields
     )
-    reception.duties = [ReceptionDuty(deputy=deputy) for deputy in deputies]
-    db.session.add(reception)
     db.session.commit()
     return reception
 
