@@ -76,7 +76,7 @@ class MockState:
     """What the mock received and the faults still to inject; safe to share across threads."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # deliver_once's make_msgid takes it again
         self.records: deque[dict] = deque(maxlen=MAX_RECORDS)
         self.faults: list[Fault] = []
         self.menu: dict | None = None
@@ -89,12 +89,12 @@ class MockState:
         if not client_msg_id:
             return make_msgid(), False
         now = time.monotonic()
+        # Check and record under one lock: two concurrent sends of one id must not both deliver.
         with self._lock:
             seen = self.delivered_keys.get((openid, client_msg_id))
             if seen is not None and now - seen[1] < CLIENT_MSG_ID_WINDOW_S:
                 return seen[0], True
-        msgid = make_msgid()
-        with self._lock:
+            msgid = make_msgid()
             self.delivered_keys[(openid, client_msg_id)] = (msgid, now)
         return msgid, False
 
@@ -273,15 +273,22 @@ def create_mock_app() -> Flask:
         access_token = f"{TOKEN_PREFIX}{number}_{secrets.token_urlsafe(24)}"
         return jsonify({"access_token": access_token, "expires_in": TOKEN_TTL})
 
-    @app.post("/cgi-bin/message/template/send")
-    def template_send():
+    def message_request():
+        """A send's body and the error WeChat gives first: no token, no recipient, no template."""
         if (problem := need_token()) is not None:
-            return problem
+            return None, problem
         data = body_json() or {}
         if not data.get("touser"):
-            return jsonify(error_body(40003))
+            return data, jsonify(error_body(40003))
         if not data.get("template_id"):
-            return jsonify(error_body(40037))
+            return data, jsonify(error_body(40037))
+        return data, None
+
+    @app.post("/cgi-bin/message/template/send")
+    def template_send():
+        data, problem = message_request()
+        if problem is not None:
+            return problem
         msgid, repeat = state.deliver_once(
             data["touser"], data.get("client_msg_id"), lambda: 2_000_000_000 + state.next_number()
         )
@@ -293,13 +300,9 @@ def create_mock_app() -> Flask:
     @app.post("/cgi-bin/message/subscribe/send")
     @app.post("/cgi-bin/message/subscribe/bizsend")
     def subscribe_send():
-        if (problem := need_token()) is not None:
+        _data, problem = message_request()
+        if problem is not None:
             return problem
-        data = body_json() or {}
-        if not data.get("touser"):
-            return jsonify(error_body(40003))
-        if not data.get("template_id"):
-            return jsonify(error_body(40037))
         return jsonify({"errcode": 0, "errmsg": "ok", "msgid": 3_000_000_000 + state.next_number()})
 
     @app.post("/cgi-bin/message/custom/send")
