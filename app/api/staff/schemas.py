@@ -10,7 +10,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.api.schemas import DATE_RANGE, DB_ID, NO_CONTROL_CHARS, NO_NUL, PagingArgs, RegionRefSchema
+from app.api.schemas import (
+    DATE_RANGE,
+    DB_ID,
+    NO_CONTROL_CHARS,
+    NO_NUL,
+    DeputyRefSchema,
+    PagingArgs,
+    RegionRefSchema,
+)
 from app.auth.models import Role
 from app.notify.models import OutboxStatus
 from app.opinions.inbox import OPEN, Q_MAX, SORTS
@@ -313,11 +321,6 @@ class StaffReceptionArgs(ma.Schema):
     )
 
 
-class StaffDeputyRefSchema(ma.Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-
-
 class StaffReceptionSchema(ma.Schema):
     id = fields.Integer(required=True)
     station_code = fields.String(required=True)
@@ -332,7 +335,7 @@ class StaffReceptionSchema(ma.Schema):
     status_label = fields.String(required=True)
     slot_minutes = fields.Integer(required=True)
     slot_capacity = fields.Integer(required=True)
-    deputies = fields.List(fields.Nested(StaffDeputyRefSchema), required=True)
+    deputies = fields.List(fields.Nested(DeputyRefSchema), required=True)
     announced_at = fields.DateTime(required=True, allow_none=True)
     pushes_queued = fields.Integer(
         required=True, metadata={"description": "为本场排队的公告推送条数（每位愿意接收公告的关注者一条）"}
