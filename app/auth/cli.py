@@ -61,6 +61,7 @@ def create_command(
     from app.units.models import HandlingUnit
 
     role_enum = Role(role)
+    created_city = False
     data: dict[str, object] = {
         "username": username,
         "display_name": display_name,
@@ -78,7 +79,7 @@ def create_command(
                 from app.regions.service import create_region
 
                 create_region(code=region_code, name=city_name, parent=None)
-                click.echo(f"已建立区域：{city_name}（{region_code}）")
+                created_city = True
             data["region_id"] = _id_of(Region, region_code, "区域")
         elif role_enum is Role.STATION_STAFF:
             data["station_id"] = _id_of(Station, station_code or "", "家站点")
@@ -88,6 +89,8 @@ def create_command(
             raise click.ClickException("代表账号请在后台“代表”页面建立。")
         user = create_user(None, data)
         db.session.commit()
+        if created_city:
+            click.echo(f"已建立区域：{city_name}（{region_code}）")
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
