@@ -150,13 +150,17 @@ class PrivatePostgres:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.bindir = _pg_bindir()
-        self.base = Path(tempfile.mkdtemp(prefix="jzd-drill-pg-", dir=workdir))
+        # Directly under the system temp dir: the postgres user must reach it (workdir is root's, 0700).
+        self.base = Path(tempfile.mkdtemp(prefix="jzd-drill-pgdata-"))
         self.data = self.base / "data"
         self.logfile = self.base / "postgres.log"
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        return subprocess.run(prefix + list(command), capture_output=True, text=True, check=check)
+        done = subprocess.run(prefix + list(command), capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip() or done.stdout.strip()}")
+        return done
 
     def init(self) -> None:
         if os.geteuid() == 0:
@@ -342,7 +346,8 @@ class Sample:
     route: str
     status: int  # 0: no answer (connection refused, timeout)
     ms: float
-    outcome: str  # ok | full | sorry | error
+    outcome: str  # ok | full (409) | unavailable (503) | sorry (/wechat "try later") | error
+    # Anything but ok and full counts as an error in the load test.
 
 
 @dataclass
@@ -375,7 +380,7 @@ class Recorder:
             ms = sorted(s.ms for s in samples)
             rows[route] = {
                 "count": len(samples),
-                "errors": sum(s.outcome == "error" for s in samples),
+                "errors": sum(s.outcome not in ("ok", "full") for s in samples),
                 "p50": statistics.median(ms),
                 "p99": ms[max(0, int(len(ms) * 0.99) - 1)] if len(ms) > 1 else ms[0],
                 "statuses": dict(sorted(_count(s.status for s in samples).items())),
@@ -468,9 +473,11 @@ class Resident:
             outcome = "ok"
         elif status == 409:
             outcome = "full"  # the slot filled up meanwhile: a correct answer
+        elif status == 503:
+            outcome = "unavailable"  # "try again later": clean, nothing acknowledged
         else:
             outcome = "error"
-        problem = f"{route}: {status} {response.text[:120]!r}" if outcome == "error" else None
+        problem = f"{route}: {status} {response.text[:120]!r}" if outcome not in ("ok", "full") else None
         self.rec.add(Sample(time.monotonic(), route, status, ms, outcome), problem)
         return response if outcome == "ok" else None
 
@@ -662,3 +669,54 @@ def run_residents(
             resident = Resident(base_url, world, recorder, number, random.Random(seed * 100003 + number))
             pool.submit(resident.visit)
     return time.monotonic() - started
+
+
+class BackgroundLoad:
+    """Residents arriving steadily in a thread while a drill breaks things."""
+
+    def __init__(self, base_url: str, world: World, residents: int, seconds: float, threads: int = 16):
+        self.recorder = Recorder()
+        self.started = time.monotonic()
+        self.thread = threading.Thread(
+            target=run_residents,
+            args=(base_url, world, self.recorder, residents, seconds, threads),
+            daemon=True,
+        )
+
+    def start(self) -> BackgroundLoad:
+        self.started = time.monotonic()
+        self.thread.start()
+        return self
+
+    def join(self) -> float:
+        self.thread.join()
+        return time.monotonic() - self.started
+
+    def between(self, start: float, end: float) -> list[Sample]:
+        """Samples answered between two monotonic times."""
+        return [s for s in self.recorder.samples if start <= s.at < end]
+
+
+def health(base_url: str) -> tuple[int, dict]:
+    """``GET /healthz``: status and body (0 and {} when nothing answered)."""
+    try:
+        response = requests.get(base_url + "/healthz", timeout=10)
+        return response.status_code, response.json()
+    except (requests.RequestException, ValueError):
+        return 0, {}
+
+
+class Verdict:
+    """Collects a drill's checks; ``ok`` when all passed."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    def check(self, passed: bool, what: str) -> None:
+        say(("PASS  " if passed else "FAIL  ") + what)
+        if not passed:
+            self.failures.append(what)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
