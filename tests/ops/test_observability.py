@@ -114,10 +114,13 @@ def test_metrics_content(client, db_session):
     assert 'jzd_http_requests_total{method="GET",route="/healthz",status="200"}' in body
     assert 'route="<unmatched>",status="404"' in body
     assert 'jzd_http_request_duration_seconds_bucket{le="0.3",method="GET",route="/healthz"}' in body
+    from prometheus_client.parser import text_string_to_metric_families
+
     values = {
-        line.split()[0]: float(line.split()[1])
-        for line in body.splitlines()
-        if line and not line.startswith("#")
+        sample.name: sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+        if not sample.labels
     }
     assert values["jzd_database_up"] == 1
     assert values["jzd_outbox_pending"] >= 1
