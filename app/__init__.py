@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 from flask import Flask
 
+from app import observability
 from app.config import check_config, load_config
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate
 
@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON (Flask 3 ignores JSON_AS_ASCII)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.init_app(app)  # logs with request ids, /metrics
 
     _import_models()
     db.init_app(app)
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     web_errors.init_app(app)
 
+    from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
@@ -76,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.workdays.cli import calendar_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -59,7 +60,11 @@ class SchedulerLock:
         with self._guard:
             redis = self.app.extensions.get("redis")
             if redis is not None:
-                return self._hold_redis(redis)
+                try:
+                    return self._hold_redis(redis)
+                except RedisError as exc:
+                    # Redis down: keep the sweeps going under the database's lock meanwhile.
+                    log.warning("scheduler lock: Redis unavailable (%s), using the database lock", exc)
             if db.engine.dialect.name == "postgresql":
                 return self._hold_pg()
             return self._hold_file()
