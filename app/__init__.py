@@ -99,6 +99,7 @@ def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
+    from app.ledger import models as _ledger  # noqa: F401
     from app.notify import models as _notify  # noqa: F401
     from app.opinions import models as _opinions  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401
