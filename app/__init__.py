@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import web_errors
     from app.api import init_api
     from app.console import bp as console_bp
+    from app.console_ledger import bp as console_ledger_bp
     from app.console_opinions import bp as console_opinions_bp
     from app.console_outbox import bp as console_outbox_bp
     from app.health import bp as health_bp
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     app.register_blueprint(console_opinions_bp, url_prefix="/console/opinions")
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
+    app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
     init_api(app)
     web_errors.init_app(app)
 
@@ -101,6 +103,7 @@ def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
+    from app.ledger import models as _ledger  # noqa: F401
     from app.notify import models as _notify  # noqa: F401
     from app.opinions import models as _opinions  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401
