@@ -88,8 +88,11 @@ def start_export(user: StaffUser, kind: str, params: dict) -> ExportJob:
 
 
 def launch(app: Flask, job_id: str) -> None:
-    """Run the (committed) job: inline when ``EXPORT_INLINE`` is set (tests), else in a thread."""
-    if app.config.get("EXPORT_INLINE"):
+    """Run the (committed) job in a thread; inline when ``EXPORT_INLINE`` (default: under tests).
+
+    Tests run each request inside one rolled-back connection, which a second thread must not share.
+    """
+    if app.config.get("EXPORT_INLINE", app.testing):
         run_job(app, job_id)
         return
     threading.Thread(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 
 from app.console.access import EVERYONE, is_safe_next, me, roles
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Forbidden, NotFound
 from app.exports import kinds  # noqa: F401  (registers the export kinds)
 from app.exports.jobs import (
     EXPORT_KINDS,
@@ -52,7 +52,7 @@ def start(kind: str):
     params = {key: value for key, value in request.form.items() if key not in _NOT_PARAMS and value != ""}
     try:
         job = start_export(user, kind, params)
-    except NotFound:
+    except (NotFound, Forbidden):
         raise
     except DomainError as exc:
         db.session.rollback()

@@ -62,6 +62,11 @@ def level_of(total: Decimal) -> str:
     return "none"
 
 
+def capped_bonus(bonus: Decimal) -> Decimal:
+    """附件3 加分项目: 限10分."""
+    return min(bonus, Decimal(str(BONUS_CAP)))
+
+
 def is_rated(station: Station) -> bool:
     # 四: 市(县)区级人大代表之家不参与星级评定 (nor, a fortiori, the city's own 之家).
     return not (
@@ -146,7 +151,7 @@ def score_sheet(station: Station, year: int, today: date | None = None) -> Score
         total = sum((r.score or Decimal(0) for r in rows), Decimal(0))
         groups.append(GroupScore(group, total, rows))
     base = sum((g.score for g in groups if not g.group.is_bonus), Decimal(0))
-    bonus = min(sum((g.score for g in groups if g.group.is_bonus), Decimal(0)), Decimal(str(BONUS_CAP)))
+    bonus = capped_bonus(sum((g.score for g in groups if g.group.is_bonus), Decimal(0)))
     total = base + bonus
     return ScoreSheet(station, year, sheet, groups, base, bonus, total, level_of(total))
 

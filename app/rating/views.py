@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 
 from app.auth.models import ADMIN_ROLES, Role
 from app.console.access import ADMINS, me, roles, visible_or_404
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Forbidden, NotFound
 from app.exports.xlsx import write_workbook
 from app.extensions import db
 from app.rating.exports import sheet_workbook
@@ -104,8 +104,8 @@ def scores(year: int, station_id: int):
     }
     try:
         changed = enter_scores(sheet_for(station, year), user, values)
-    except NotFound:
-        raise
+    except (NotFound, Forbidden):
+        raise  # the 404 / 403 page: not this user's sheet, or not their step
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -129,8 +129,8 @@ def step(year: int, station_id: int):
             level=request.form.get("level"),
             note=request.form.get("note", ""),
         )
-    except NotFound:
-        raise
+    except (NotFound, Forbidden):
+        raise  # the 404 / 403 page: not this user's sheet, or not their step
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
