@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
@@ -11,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import StaffUser
 from app.auth.scope import region_ids_under, visible
 from app.errors import NotFound, ValidationFailed
-from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_batches
+from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.ledger.models import Activity, ActivityDeputy, ActivityStatus, Attendance
 from app.regions.models import Region
@@ -103,11 +102,8 @@ def ledger_workbook(stmt: Select, title: str, batch_size: int = 500) -> Workbook
         selectinload(Activity.opinions),
     )
 
-    def batches() -> Iterator[list[list]]:
-        for items in keyset_batches(stmt, Activity.id, batch_size):
-            yield [_row(a) for a in items]
-
-    sheet = SheetSource(title=title, name="台账", columns=COLUMNS, total=total, batches=batches())
+    batches = keyset_rows(stmt, Activity.id, _row, batch_size)
+    sheet = SheetSource(title=title, name="台账", columns=COLUMNS, total=total, batches=batches)
     return WorkbookSource(filename=f"{title}.xlsx", sheets=[sheet])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import StaffUser
 from app.auth.scope import region_ids_under
 from app.errors import ValidationFailed
-from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_batches
+from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.opinions.inbox import inbox_select, parse_filter
 from app.opinions.models import SATISFACTION_LABELS, Category, Channel, Opinion, OpinionStatus
@@ -96,9 +96,6 @@ def opinions_workbook(
     )
     categories = _category_names()
 
-    def batches() -> Iterator[list[list]]:
-        for items in keyset_batches(stmt, Opinion.id, batch_size):
-            yield [_row(opinion, categories) for opinion in items]
-
-    sheet = SheetSource(title=title, name="意见建议", columns=COLUMNS, total=total, batches=batches())
+    batches = keyset_rows(stmt, Opinion.id, lambda opinion: _row(opinion, categories), batch_size)
+    sheet = SheetSource(title=title, name="意见建议", columns=COLUMNS, total=total, batches=batches)
     return WorkbookSource(filename=f"{title}.xlsx", sheets=[sheet])

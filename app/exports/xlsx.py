@@ -11,7 +11,7 @@ starts, so a sheet of a million rows costs the memory of one row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -153,12 +153,13 @@ def _write_cell(ws, row: int, col: int, value: Any, column: Column, formats: _Fo
         ws.write_string(row, col, str(value), fmt)
 
 
-def keyset_batches(stmt, key, batch_size: int = 1000) -> Iterator[list]:
-    """The ORM objects of ``stmt`` in batches ordered by ``key`` (a unique column), never all at once.
+def keyset_rows(stmt, key, to_row: Callable[[Any], Sequence[Any]], batch_size: int = 1000) -> Iterator[list]:
+    """The rows of ``stmt``'s objects in batches ordered by ``key`` (a unique column), never all at once.
 
-    Each batch is its own short query (``key > last``) rather than one long server-side cursor:
-    the job commits its progress between batches, and SQLite's single writer lock and
-    PostgreSQL's snapshot are never held for the whole export.
+    Each batch is its own short query (``key > last``) and its own transaction, ended before
+    the batch is handed on: writing the sheet and committing the job's progress never hold a
+    database snapshot, nor SQLite's single write lock (taken by every transaction here), so
+    the console keeps answering while a long export runs.
     """
     from app.extensions import db
 
@@ -168,7 +169,10 @@ def keyset_batches(stmt, key, batch_size: int = 1000) -> Iterator[list]:
         items = list(db.session.scalars(query.order_by(None).order_by(key).limit(batch_size)).unique())
         if not items:
             return
-        yield items
+        rows = [to_row(item) for item in items]
         last = getattr(items[-1], key.key)
-        if len(items) < batch_size:
+        del items
+        db.session.commit()  # nothing pending: only ends the read transaction
+        yield rows
+        if len(rows) < batch_size:
             return

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import StaffUser
-from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_batches
+from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
-from app.rating.models import RatingSheet, SheetState
+from app.rating.models import SheetState
 from app.rating.service import LEVEL_LABELS, ScoreSheet, rated_stations_select, score_sheet
 from app.stations.models import Station
 from app.timeutil import local_now
@@ -87,39 +85,25 @@ def year_workbook(user: StaffUser | None, year: int, batch_size: int = 50) -> Wo
     stmt = stmt.options(selectinload(Station.region))
     today = local_now().date()
 
-    def batches() -> Iterator[list[list]]:
-        for stations in keyset_batches(stmt, Station.id, batch_size):
-            sheets = {
-                s.station_id: s
-                for s in db.session.scalars(
-                    select(RatingSheet).where(
-                        RatingSheet.year == year, RatingSheet.station_id.in_([s.id for s in stations])
-                    )
-                )
-            }
-            rows = []
-            for station in stations:
-                view = score_sheet(station, year, today)
-                sheet = sheets.get(station.id)
-                district, town = _regions(station)
-                groups = [float(g.score) for g in view.groups]
-                rows.append(
-                    [
-                        district,
-                        town,
-                        station.name,
-                        station.code,
-                        station.kind_label,
-                        *groups,
-                        float(view.total),
-                        view.level_label,
-                        sheet.state_label if sheet is not None else SheetState.DRAFT.label,
-                        LEVEL_LABELS.get(sheet.recommended_level or "", "") if sheet is not None else "",
-                        LEVEL_LABELS.get(sheet.decided_level or "", "") if sheet is not None else "",
-                    ]
-                )
-            yield rows
+    def row(station: Station) -> list:
+        view = score_sheet(station, year, today)
+        sheet = view.sheet
+        district, town = _regions(station)
+        return [
+            district,
+            town,
+            station.name,
+            station.code,
+            station.kind_label,
+            *[float(g.score) for g in view.groups],
+            float(view.total),
+            view.level_label,
+            sheet.state_label if sheet is not None else SheetState.DRAFT.label,
+            LEVEL_LABELS.get(sheet.recommended_level or "", "") if sheet is not None else "",
+            LEVEL_LABELS.get(sheet.decided_level or "", "") if sheet is not None else "",
+        ]
 
+    batches = keyset_rows(stmt, Station.id, row, batch_size)
     title = f"{year}年度家站点星级评定汇总表"
-    sheet = SheetSource(title=title, name="星级评定", columns=YEAR_COLUMNS, total=total, batches=batches())
+    sheet = SheetSource(title=title, name="星级评定", columns=YEAR_COLUMNS, total=total, batches=batches)
     return WorkbookSource(filename=f"{title}.xlsx", sheets=[sheet])
