@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import web_errors
     from app.api import init_api
     from app.console import bp as console_bp
+    from app.console_ledger import bp as console_ledger_bp
     from app.console_opinions import bp as console_opinions_bp
     from app.console_outbox import bp as console_outbox_bp
     from app.exports import bp as console_exports_bp
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
     app.register_blueprint(console_exports_bp, url_prefix="/console/exports")
     app.register_blueprint(console_rating_bp, url_prefix="/console/ratings")
+    app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
     init_api(app)
     web_errors.init_app(app)
 
