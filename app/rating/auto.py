@@ -3,11 +3,11 @@
 The rules (also shown on the score sheet page and in the README):
 
 - ``service_days`` 联系服务群众日 (4): the months of the year whose third Tuesday has come
-  are due; a month counts when the station held an announced (not cancelled) 联系服务群众日
-  in it. 4 × held / due, rounded down to 0.5.
-- ``every_deputy`` 每位代表接待 (3): of the deputies placed at the station, those on duty at a
-  held reception there, or present at a registered 接待选民 activity there, this year.
-  3 × share, rounded down to 0.5. No deputies placed: 0.
+  are due; a month counts when a 联系服务群众日 of the station in it was registered in the
+  台账 (the activity of that reception is final). 4 × held / due, rounded down to 0.5.
+- ``every_deputy`` 每位代表接待 (3): of the deputies placed at the station, those present at a
+  registered 接待选民 activity there this year (as the 履职档案 counts it). 3 × share,
+  rounded down to 0.5. No deputies placed: 0.
 - ``feedback_rate`` 反馈率 (6): the year's opinions at the station (merged ones aside) that are
   due — answered, or past their reply (or, before assignment, acceptance) deadline. The
   resident is answered when the opinion was fed back, closed, not accepted with a reason,
@@ -29,11 +29,13 @@ The rules (also shown on the score sheet page and in the README):
 - ``fixed_contacts_twice`` 固定联系 (3): placed deputies who have fixed contacts and
   contacted each of them at least twice this year. 3 × share, rounded down to 0.5.
 - ``monitoring`` 监督活动 (3): registered 监督活动: ≥ 2 → 3, 1 → 1.5, 0 → 0.
-- ``leaders`` 领导干部代表 (3): placed 领导干部代表 present at a registered activity or on duty
-  at a held reception at the station this year. 3 × share, rounded down to 0.5. None
+- ``leaders`` 领导干部代表 (3): placed 领导干部代表 present at a registered activity at the
+  station this year. 3 × share, rounded down to 0.5. None
   placed: 0.
 
-"Registered" means a 台账 activity with status final; drafts do not count.
+"Registered" means a 台账 activity with status final; drafts do not count: a score rests on
+what staff have recorded, never on what was only planned. "Held" receptions (for 预告 and
+登记) are the announced, not cancelled ones dated in the year up to today.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from app.ledger.models import (
     FixedContact,
 )
 from app.opinions.models import Opinion, OpinionStatus
-from app.receptions.models import Reception, ReceptionDuty, ReceptionKind, ReceptionStatus
+from app.receptions.models import Reception, ReceptionKind, ReceptionStatus
 from app.receptions.service import third_tuesday
 from app.stations.models import Placement, Station
 from app.timeutil import LOCAL_TZ, to_local
@@ -70,11 +72,11 @@ REGISTER_WITHIN = timedelta(days=7)
 
 RULES = {
     "service_days": (
-        "到第三个星期二的月份为应开展月份；每个应开展月份至少举办1次已公告的服务日。得分 "
-        "= 4 × 举办月数 ÷ 应开展月数，按0.5分向下取整。"
+        "第三个星期二已到的月份为应开展月份；某月的代表联系服务群众日已登记台账，该月计为已开展。"
+        "得分 = 4 × 已开展月数 ÷ 应开展月数，按0.5分向下取整。"
     ),
     "every_deputy": (
-        "编入本站的代表中，本年在本站接待活动值班或出席已登记的接待选民活动的比例；"
+        "编入本站的代表中，本年出席本站已登记的接待选民活动的比例（与履职档案一致）；"
         "得分 = 3 × 比例，按0.5分向下取整；未编入代表得0分。"
     ),
     "feedback_rate": (
@@ -106,7 +108,7 @@ RULES = {
     ),
     "monitoring": ("已登记的监督活动：≥2次得3分，1次得1.5分，0次得0分。"),
     "leaders": (
-        "编入本站的领导干部代表中，本年出席本站已登记活动或在本站接待活动值班的比例；"
+        "编入本站的领导干部代表中，本年出席本站已登记活动的比例；"
         "得分 = 3 × 比例，按0.5分向下取整；未编入领导干部代表得0分。"
     ),
 }
@@ -223,14 +225,6 @@ class Facts:
                     self.present.setdefault(activity_id, set()).add(deputy_id)
         else:
             self.listed = {}
-        reception_ids = [r.id for r in self.receptions]
-        self.on_duty: set[int] = set()
-        if reception_ids:
-            self.on_duty = set(
-                db.session.scalars(
-                    select(ReceptionDuty.deputy_id).where(ReceptionDuty.reception_id.in_(reception_ids))
-                )
-            )
 
     def present_at(self, kinds: set[str] | None = None) -> set[int]:
         found: set[int] = set()
@@ -248,14 +242,18 @@ def _names(deputies: list[Deputy]) -> str:
 def service_days(f: Facts) -> AutoScore:
     # 附件3 联系群众 2: 每月组织“代表联系服务群众日”活动不少于1次 (4分).
     due = [m for m in range(1, 13) if third_tuesday(f.period.year, m) <= f.period.until]
-    held = {r.date.month for r in f.receptions if r.kind == ReceptionKind.SERVICE_DAY}
+    service_days = {r.id: r for r in f.receptions if r.kind == ReceptionKind.SERVICE_DAY}
+    held = {service_days[a.reception_id].date.month for a in f.activities if a.reception_id in service_days}
     if not due:
         return AutoScore(Decimal(4), "本年尚无应开展服务日的月份。")
     missing = [m for m in due if m not in held]
+    unregistered = sorted({r.date.month for r in service_days.values()} & set(missing))
     score = share_score(4, len(due) - len(missing), len(due))
-    text = f"应开展 {len(due)} 个月，已举办 {len(due) - len(missing)} 个月"
+    text = f"应开展 {len(due)} 个月，已登记台账 {len(due) - len(missing)} 个月"
     if missing:
-        text += "；未举办：" + "、".join(f"{m}月" for m in missing)
+        text += "；未开展或未登记：" + "、".join(f"{m}月" for m in missing)
+    if unregistered:
+        text += "（其中" + "、".join(f"{m}月" for m in unregistered) + "已公告服务日，台账尚未登记）"
     return AutoScore(score, text + "。")
 
 
@@ -263,7 +261,7 @@ def every_deputy(f: Facts) -> AutoScore:
     # 附件3 联系群众 2 / 三(二)2: 每位代表每年到“家站点”接待选民群众不少于1次 (3分).
     if not f.deputies:
         return AutoScore(Decimal(0), "本站未编入代表。")
-    received = f.on_duty | f.present_at({ActivityKind.RECEPTION})
+    received = f.present_at({ActivityKind.RECEPTION})
     behind = [d for d in f.deputies if d.id not in received]
     done = len(f.deputies) - len(behind)
     text = f"编入代表 {len(f.deputies)} 名，已接待 {done} 名"
@@ -447,7 +445,7 @@ def leaders(f: Facts) -> AutoScore:
     leading = [d for d in f.deputies if d.is_leader]
     if not leading:
         return AutoScore(Decimal(0), "本站未编入领导干部代表。")
-    came = f.on_duty | f.present_at()
+    came = f.present_at()
     present = [d for d in leading if d.id in came]
     behind = [d for d in leading if d.id not in came]
     text = f"编入领导干部代表 {len(leading)} 名，本年到站参加活动 {len(present)} 名"

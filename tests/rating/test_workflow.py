@@ -44,13 +44,13 @@ def fill(sheet, user, total_manual: Decimal) -> None:
 @pytest.mark.parametrize(
     ("manual", "bonus", "total", "level"),
     [
-        ("56", "0", "79.5", "none"),
-        ("56.5", "0", "80.0", "qualified"),
-        ("61.4", "0", "84.9", "qualified"),
-        ("61.5", "0", "85.0", "3star"),
-        ("60", "6.5", "90.0", "4star"),
-        ("67", "4.5", "95.0", "5star"),
-        ("67", "10", "100.5", "5star"),
+        ("55.5", "0", "79.5", "none"),
+        ("56", "0", "80.0", "qualified"),
+        ("60.9", "0", "84.9", "qualified"),
+        ("61", "0", "85.0", "3star"),
+        ("59.5", "6.5", "90.0", "4star"),
+        ("67", "4", "95.0", "5star"),
+        ("67", "10", "101.0", "5star"),  # every bonus item at its maximum: the 10 cap
     ],
 )
 def test_levels_of_whole_sheets(year, people, manual, bonus, total, level):
@@ -71,10 +71,10 @@ def test_levels_of_whole_sheets(year, people, manual, bonus, total, level):
 
 def test_the_whole_way(year, people):
     sheet = sheet_for(year.station, YEAR)
-    fill(sheet, people["station"], Decimal("67"))  # 23.5 + 67 = 90.5
+    fill(sheet, people["station"], Decimal("67"))  # 24 + 67 = 91
     enter_scores(sheet, people["station"], {"bonus_media": ("2", "省级媒体报道")})
     step = advance(sheet, people["station"], "submit", note="自评完成")
-    assert (sheet.state, step.level, step.total) == ("submitted", "4star", Decimal("92.5"))
+    assert (sheet.state, step.level, step.total) == ("submitted", "4star", Decimal("93.0"))
     # The district cannot recommend above the score, and can recommend lower.
     with pytest.raises(ValidationFailed, match="不能推荐为五星级"):
         advance(sheet, people["district"], "recommend", level="5star")

@@ -32,9 +32,9 @@ TODAY = date(2026, 1, 20)
 _numbers = itertools.count(1)
 
 EXPECTED = {
-    # 10 of 12 months held: 4 × 10/12 = 3.33 → 3.0
-    "service_days": Decimal("3.0"),
-    # 甲、乙 on duty, 丙 at a 接待选民 activity, 丁 never: 3 × 3/4 = 2.25 → 2.0
+    # Jan–Aug registered of 12 months (Sep a draft, Oct announced only): 4 × 8/12 = 2.67 → 2.5
+    "service_days": Decimal("2.5"),
+    # 甲、乙、丙 at registered 接待选民 activities, 丁 only at a draft one: 3 × 3/4 = 2.25 → 2.0
     "every_deputy": Decimal("2.0"),
     # 20 opinions: 19 answered, 1 open past its deadline: 95% → 4
     "feedback_rate": Decimal("4"),
@@ -42,18 +42,18 @@ EXPECTED = {
     "study_sessions": Decimal("2"),
     # plan 1 + 预告 12 of 13 (92%) 1 + activities in Q1, Q2, Q3 of 4 (0.75 → 0.5) = 2.5
     "plan_announce": Decimal("2.5"),
-    # 1.5 × 1/10 receptions registered + 1.5 × 4/4 activities timely and complete = 1.65 → 1.5
-    "registration": Decimal("1.5"),
+    # 1.5 × 8/10 receptions registered + 1.5 × 11/11 activities timely and complete = 2.7 → 2.5
+    "registration": Decimal("2.5"),
     # 18 of 20 accepted in time (2 accepted late): 3 × 0.9 = 2.7 → 2.5
     "dispatch": Decimal("2.5"),
     # 甲 (2 contacts, twice each) and 丁 (1 contact, three times) of 4: 3 × 2/4 = 1.5
     "fixed_contacts_twice": Decimal("1.5"),
     # one 监督活动: 1.5
     "monitoring": Decimal("1.5"),
-    # the one 领导干部代表 (甲) was on duty: 3
+    # the one 领导干部代表 (甲) attended registered activities: 3
     "leaders": Decimal("3"),
 }
-AUTO_TOTAL = sum(EXPECTED.values())  # 23.5
+AUTO_TOTAL = sum(EXPECTED.values())  # 24.0
 
 
 @dataclass
@@ -131,7 +131,7 @@ def build_year(make_region, make_station, make_deputy) -> Year:
             service_month=f"{YEAR}-{month:02d}",
             announced_at=_utc(day - timedelta(days=7)),
         )
-        reception.duties = [ReceptionDuty(deputy=jia if month % 2 else yi)]
+        reception.duties = [ReceptionDuty(deputy=d) for d in deputies]
         db.session.add(reception)
         receptions.append(reception)
     # Cancelled in November: not held.
@@ -159,8 +159,14 @@ def build_year(make_region, make_station, make_deputy) -> Year:
     )
     db.session.flush()
 
-    # Registered activities: Feb reception (丙), Mar and Jun study, Sep monitoring.
-    _activity(station, "reception", receptions[1].date, [bing], reception=receptions[1])
+    # Registered reception activities Jan–Aug (甲 odd months, 乙 even, 丙 also in Feb);
+    # September's is still a draft (丁 there does not count), October's was never registered.
+    for month, reception in enumerate(receptions[:8], start=1):
+        present = [jia if month % 2 else yi] + ([bing] if month == 2 else [])
+        _activity(station, "reception", reception.date, present, reception=reception)
+    draft = _activity(station, "reception", receptions[8].date, [ding], reception=receptions[8])
+    draft.status = "draft"
+    # Study in Mar and Jun, monitoring in Sep.
     _activity(station, "study", date(YEAR, 3, 10), [jia, yi, bing], absent=[ding])
     _activity(station, "study", date(YEAR, 6, 10), [jia, yi], absent=[bing, ding], announced=False)
     _activity(station, "monitoring", date(YEAR, 9, 10), [yi])
