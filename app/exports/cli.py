@@ -57,6 +57,15 @@ def export_ledger(out, station_code, region_code, year, date_from, date_to) -> N
     _write("ledger", out, params)
 
 
+@export_cli.command("archive")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="the .xlsx file to write")
+@click.option("--year", required=True, type=int)
+@click.option("--region", "region_code", help="region code: only the deputies that region keeps")
+def export_archive(out: str, year: int, region_code: str | None) -> None:
+    """履职档案: one row per active deputy with the year's requirements, met or how far behind."""
+    _write("archive", out, {"year": year, "region_code": region_code})
+
+
 @export_cli.command("ratings")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="the .xlsx file to write")
 @click.option("--year", required=True, type=int)

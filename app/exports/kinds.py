@@ -7,6 +7,7 @@ from datetime import date
 from app.auth.models import StaffUser
 from app.console.access import ADMINS, EVERYONE, STATION_WORKERS
 from app.errors import ValidationFailed
+from app.exports.archive import archive_for
 from app.exports.jobs import register_export
 from app.exports.ledger import ledger_for
 from app.exports.opinions import operator_select, opinions_workbook, staff_select
@@ -53,3 +54,4 @@ def _ratings(user: StaffUser | None, params: dict) -> WorkbookSource:
 
 register_export("ledger", "代表活动台账", frozenset(STATION_WORKERS), ledger_for)
 register_export("ratings", "星级评定汇总", frozenset(ADMINS), _ratings)
+register_export("archive", "代表履职档案", frozenset(STATION_WORKERS), archive_for)

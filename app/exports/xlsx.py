@@ -153,7 +153,14 @@ def _write_cell(ws, row: int, col: int, value: Any, column: Column, formats: _Fo
         ws.write_string(row, col, str(value), fmt)
 
 
-def keyset_rows(stmt, key, to_row: Callable[[Any], Sequence[Any]], batch_size: int = 1000) -> Iterator[list]:
+def keyset_rows(
+    stmt,
+    key,
+    to_row: Callable[[Any], Sequence[Any]] | None = None,
+    batch_size: int = 1000,
+    *,
+    to_rows: Callable[[list], list] | None = None,
+) -> Iterator[list]:
     """The rows of ``stmt``'s objects in batches ordered by ``key`` (a unique column), never all at once.
 
     Each batch is its own short query (``key > last``) and its own transaction, ended before
@@ -169,7 +176,8 @@ def keyset_rows(stmt, key, to_row: Callable[[Any], Sequence[Any]], batch_size: i
         items = list(db.session.scalars(query.order_by(None).order_by(key).limit(batch_size)).unique())
         if not items:
             return
-        rows = [to_row(item) for item in items]
+        # ``to_rows`` turns a whole batch at once (grouped queries per batch), else row by row.
+        rows = to_rows(items) if to_rows is not None else [to_row(item) for item in items]
         last = getattr(items[-1], key.key)
         del items
         db.session.commit()  # nothing pending: only ends the read transaction

@@ -222,3 +222,33 @@ def test_cli_exports_ratings(app, runner, tmp_path, region_tree, make_station):
     assert "参评联络站" in names and "A区人大代表之家" not in names
     row = rows[1 + names.index("参评联络站")]
     assert row[0] == "A区" and row[1] == "A镇" and row[11] == "未达标" and row[12] == "自评中"
+
+
+def test_cli_exports_the_deputy_archive(app, runner, tmp_path, region_tree, make_station, make_deputy):
+    tree = region_tree()
+    station = make_station(tree["village_a"], name="档案联络站")
+    zhao = make_deputy(tree["town_a"], name="赵档案", station=station)
+    make_deputy(tree["town_b"], name="孙外区")
+    activity = Activity(
+        station=station,
+        kind="reception",
+        status="final",
+        started_at=datetime(2026, 4, 21, 9),
+        title="4月联系服务群众日",
+        residents_received=6,
+    )
+    activity.deputies = [ActivityDeputy(deputy=zhao, attendance="attended")]
+    db.session.add(activity)
+    db.session.commit()
+    out = tmp_path / "archive.xlsx"
+    result = runner.invoke(
+        args=["export", "archive", "--out", str(out), "--year", "2026", "--region", tree["district_a"].code]
+    )
+    assert result.exit_code == 0, result.output
+    rows = rows_of(openpyxl.load_workbook(out).worksheets[0])
+    assert rows[0][0] == "姓名" and len(rows) == 2  # the other district's deputy is not in it
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["姓名"] == "赵档案" and record["编入家站点"] == "档案联络站"
+    assert record["接待选民（次）"] == 1 and record["接待群众（人次）"] == 6
+    assert record["年度要求"] == "未完成"
+    assert "参加集中履职学习：还差 2 次" in record["未完成的要求"]
