@@ -471,4 +471,5 @@ AUTO_RULES: dict[str, Callable[[Facts], AutoScore]] = {
 def auto_scores(station: Station, year: int, today: date) -> dict[str, AutoScore]:
     """Every auto item of ``station``'s ``year`` scored from the records, with its evidence."""
     facts = Facts(station, period_of(year, today), today)
-    return {key: rule(facts) for key, rule in AUTO_RULES.items()}
+    scored = {key: rule(facts) for key, rule in AUTO_RULES.items()}
+    return {key: AutoScore(s.score.quantize(Decimal("0.1")), s.evidence) for key, s in scored.items()}
