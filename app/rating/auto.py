@@ -41,11 +41,11 @@ what staff have recorded, never on what was only planned. "Held" receptions (for
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from app.deputies.models import Deputy
 from app.extensions import db
@@ -164,67 +164,22 @@ class AutoScore:
     evidence: str
 
 
+@dataclass
 class Facts:
-    """The year's records of one station, queried once each and shared by the rules."""
+    """The year's records of one station, as the rules need them (columns, not whole rows)."""
 
-    def __init__(self, station: Station, period: Period, today: date) -> None:
-        self.station = station
-        self.period = period
-        self.today = today
-        self.deputies: list[Deputy] = list(
-            db.session.scalars(
-                select(Deputy)
-                .join(Placement, Placement.deputy_id == Deputy.id)
-                .where(Placement.station_id == station.id, Deputy.active.is_(True))
-                .order_by(Deputy.id)
-            )
-        )
-        self.receptions: list[Reception] = list(
-            db.session.scalars(
-                select(Reception).where(
-                    Reception.station_id == station.id,
-                    Reception.status == ReceptionStatus.ANNOUNCED,
-                    Reception.date >= period.start,
-                    Reception.date <= period.until,
-                )
-            )
-        )
-        self.activities: list[Activity] = list(
-            db.session.scalars(
-                select(Activity).where(
-                    Activity.station_id == station.id,
-                    Activity.status == ActivityStatus.FINAL,
-                    Activity.started_at >= period.start_dt,
-                    Activity.started_at < period.end_dt,
-                )
-            )
-        )
-        start, end = period.utc_range
-        self.opinions: list[Opinion] = list(
-            db.session.scalars(
-                select(Opinion).where(
-                    Opinion.station_id == station.id,
-                    Opinion.status != S.MERGED,
-                    Opinion.created_at >= start,
-                    Opinion.created_at < end,
-                )
-            )
-        )
-        activity_ids = [a.id for a in self.activities]
-        self.present: dict[int, set[int]] = {}  # activity id → deputies present
-        if activity_ids:
-            rows = db.session.execute(
-                select(ActivityDeputy.activity_id, ActivityDeputy.deputy_id, ActivityDeputy.attendance).where(
-                    ActivityDeputy.activity_id.in_(activity_ids)
-                )
-            )
-            self.listed: dict[int, int] = {}
-            for activity_id, deputy_id, attendance in rows:
-                self.listed[activity_id] = self.listed.get(activity_id, 0) + 1
-                if attendance == Attendance.ATTENDED:
-                    self.present.setdefault(activity_id, set()).add(deputy_id)
-        else:
-            self.listed = {}
+    station: Station
+    period: Period
+    today: date
+    deputies: list[Deputy] = field(default_factory=list)
+    receptions: list = field(default_factory=list)  # id, date, start, kind, announced_at
+    activities: list = field(default_factory=list)  # id, kind, reception_id, started_at, …
+    opinions: list = field(default_factory=list)  # the columns the two opinion rules read
+    present: dict[int, set[int]] = field(default_factory=dict)  # activity id → deputies present
+    listed: dict[int, int] = field(default_factory=dict)  # activity id → deputies listed
+    plan_lines: int = 0
+    contacts: dict[int, list[int]] = field(default_factory=dict)  # deputy id → active contact ids
+    contact_counts: dict[int, int] = field(default_factory=dict)  # contact id → contacts this year
 
     def present_at(self, kinds: set[str] | None = None) -> set[int]:
         found: set[int] = set()
@@ -232,6 +187,120 @@ class Facts:
             if kinds is None or activity.kind in kinds:
                 found |= self.present.get(activity.id, set())
         return found
+
+
+def load_facts(stations: list[Station], period: Period, today: date) -> dict[int, Facts]:
+    """The facts of many stations in a fixed number of grouped queries, whatever their number."""
+    facts = {s.id: Facts(s, period, today) for s in stations}
+    ids = list(facts)
+    if not ids:
+        return facts
+    q = db.session.execute
+    for station_id, deputy in q(
+        select(Placement.station_id, Deputy)
+        .join(Deputy, Deputy.id == Placement.deputy_id)
+        .where(Placement.station_id.in_(ids), Deputy.active.is_(True))
+        .order_by(Deputy.id)
+    ):
+        facts[station_id].deputies.append(deputy)
+    for row in q(
+        select(
+            Reception.id,
+            Reception.station_id,
+            Reception.date,
+            Reception.start,
+            Reception.kind,
+            Reception.announced_at,
+        ).where(
+            Reception.station_id.in_(ids),
+            Reception.status == ReceptionStatus.ANNOUNCED,
+            Reception.date >= period.start,
+            Reception.date <= period.until,
+        )
+    ):
+        facts[row.station_id].receptions.append(row)
+    activity_where = (
+        Activity.station_id.in_(ids),
+        Activity.status == ActivityStatus.FINAL,
+        Activity.started_at >= period.start_dt,
+        Activity.started_at < period.end_dt,
+    )
+    station_of: dict[int, int] = {}
+    for row in q(
+        select(
+            Activity.id,
+            Activity.station_id,
+            Activity.kind,
+            Activity.reception_id,
+            Activity.started_at,
+            Activity.announced_at,
+            Activity.finalised_at,
+            (func.length(func.coalesce(Activity.content, "")) > 0).label("has_content"),
+        ).where(*activity_where)
+    ):
+        facts[row.station_id].activities.append(row)
+        station_of[row.id] = row.station_id
+    for activity_id, deputy_id, attendance in q(
+        select(ActivityDeputy.activity_id, ActivityDeputy.deputy_id, ActivityDeputy.attendance).where(
+            ActivityDeputy.activity_id.in_(select(Activity.id).where(*activity_where))
+        )
+    ):
+        f = facts[station_of[activity_id]]
+        f.listed[activity_id] = f.listed.get(activity_id, 0) + 1
+        if attendance == Attendance.ATTENDED:
+            f.present.setdefault(activity_id, set()).add(deputy_id)
+    start, end = period.utc_range
+    for row in q(
+        select(
+            Opinion.station_id,
+            Opinion.status,
+            Opinion.fed_back_at,
+            Opinion.deadline,
+            Opinion.accept_due,
+            Opinion.accepted_at,
+            Opinion.replied_at,
+            Opinion.urge_count,
+            Opinion.overdue_at,
+        ).where(
+            Opinion.station_id.in_(ids),
+            Opinion.status != S.MERGED,
+            Opinion.created_at >= start,
+            Opinion.created_at < end,
+        )
+    ):
+        facts[row.station_id].opinions.append(row)
+    for station_id, lines in q(
+        select(ActivityPlan.station_id, func.count(ActivityPlanItem.id))
+        .join(ActivityPlanItem, ActivityPlanItem.plan_id == ActivityPlan.id)
+        .where(ActivityPlan.station_id.in_(ids), ActivityPlan.year == period.year)
+        .group_by(ActivityPlan.station_id)
+    ):
+        facts[station_id].plan_lines = lines
+    placed = select(Placement.deputy_id).where(Placement.station_id.in_(ids))
+    contacts: dict[int, list[int]] = {}
+    for contact_id, deputy_id in q(
+        select(FixedContact.id, FixedContact.deputy_id).where(
+            FixedContact.deputy_id.in_(placed), FixedContact.active.is_(True)
+        )
+    ):
+        contacts.setdefault(deputy_id, []).append(contact_id)
+    counts = dict(
+        q(
+            select(ContactLog.fixed_contact_id, func.count(ContactLog.id))
+            .where(
+                ContactLog.fixed_contact_id.in_(
+                    select(FixedContact.id).where(FixedContact.deputy_id.in_(placed))
+                ),
+                ContactLog.contacted_on >= period.start,
+                ContactLog.contacted_on <= period.until,
+            )
+            .group_by(ContactLog.fixed_contact_id)
+        ).all()
+    )
+    for f in facts.values():
+        f.contacts = {d.id: contacts.get(d.id, []) for d in f.deputies}
+        f.contact_counts = counts
+    return facts
 
 
 def _names(deputies: list[Deputy]) -> str:
@@ -313,11 +382,7 @@ def study_sessions(f: Facts) -> AutoScore:
 
 def plan_announce(f: Facts) -> AutoScore:
     # 附件3 制度建设 2: 有年度活动计划，活动安排提前预告，代表活动常态化 (3分).
-    plan_lines = db.session.scalar(
-        select(func.count(ActivityPlanItem.id))
-        .join(ActivityPlan, ActivityPlan.id == ActivityPlanItem.plan_id)
-        .where(ActivityPlan.station_id == f.station.id, ActivityPlan.year == f.period.year)
-    )
+    plan_lines = f.plan_lines
     plan = Decimal(1) if plan_lines else Decimal(0)
     events = 0
     announced = 0
@@ -350,7 +415,7 @@ def registration(f: Facts) -> AutoScore:
     covered = len([r for r in f.receptions if r.id in registered_receptions])
 
     def timely_complete(a: Activity) -> bool:
-        complete = bool((a.content or "").strip()) and f.listed.get(a.id, 0) > 0
+        complete = bool(a.has_content) and f.listed.get(a.id, 0) > 0
         timely = a.finalised_at is not None and to_local(a.finalised_at) <= a.started_at + REGISTER_WITHIN
         return complete and timely
 
@@ -404,25 +469,7 @@ def fixed_contacts_twice(f: Facts) -> AutoScore:
     # 附件3 联系群众 1: 代表与固定联系对象每年联系不少于2次 (3分).
     if not f.deputies:
         return AutoScore(Decimal(0), "本站未编入代表。")
-    ids = [d.id for d in f.deputies]
-    contacts = db.session.execute(
-        select(FixedContact.id, FixedContact.deputy_id).where(
-            FixedContact.deputy_id.in_(ids), FixedContact.active.is_(True)
-        )
-    ).all()
-    counts = dict(
-        db.session.execute(
-            select(ContactLog.fixed_contact_id, func.count(ContactLog.id))
-            .where(
-                ContactLog.fixed_contact_id.in_([c for c, _d in contacts] or [-1]),
-                and_(ContactLog.contacted_on >= f.period.start, ContactLog.contacted_on <= f.period.until),
-            )
-            .group_by(ContactLog.fixed_contact_id)
-        ).all()
-    )
-    by_deputy: dict[int, list[int]] = {}
-    for contact_id, deputy_id in contacts:
-        by_deputy.setdefault(deputy_id, []).append(contact_id)
+    counts, by_deputy = f.contact_counts, f.contacts
     met = [
         d for d in f.deputies if by_deputy.get(d.id) and all(counts.get(c, 0) >= 2 for c in by_deputy[d.id])
     ]
@@ -468,8 +515,18 @@ AUTO_RULES: dict[str, Callable[[Facts], AutoScore]] = {
 }
 
 
-def auto_scores(station: Station, year: int, today: date) -> dict[str, AutoScore]:
-    """Every auto item of ``station``'s ``year`` scored from the records, with its evidence."""
-    facts = Facts(station, period_of(year, today), today)
+def score_facts(facts: Facts) -> dict[str, AutoScore]:
+    """Every auto item of one station's facts, scored, with its evidence."""
     scored = {key: rule(facts) for key, rule in AUTO_RULES.items()}
     return {key: AutoScore(s.score.quantize(Decimal("0.1")), s.evidence) for key, s in scored.items()}
+
+
+def auto_scores_many(stations: list[Station], year: int, today: date) -> dict[int, dict[str, AutoScore]]:
+    """The auto items of many stations' ``year`` (one batch of queries for all of them)."""
+    facts = load_facts(stations, period_of(year, today), today)
+    return {station_id: score_facts(f) for station_id, f in facts.items()}
+
+
+def auto_scores(station: Station, year: int, today: date) -> dict[str, AutoScore]:
+    """Every auto item of ``station``'s ``year`` scored from the records, with its evidence."""
+    return auto_scores_many([station], year, today)[station.id]

@@ -9,7 +9,7 @@ from app.auth.models import StaffUser
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.rating.models import SheetState
-from app.rating.service import LEVEL_LABELS, ScoreSheet, rated_stations_select, score_sheet
+from app.rating.service import LEVEL_LABELS, ScoreSheet, rated_stations_select, score_sheets
 from app.stations.models import Station
 from app.timeutil import local_now
 
@@ -78,32 +78,38 @@ def _regions(station: Station) -> tuple[str, str]:
     return names.get("district", ""), names.get("town", "")
 
 
-def year_workbook(user: StaffUser | None, year: int, batch_size: int = 50) -> WorkbookSource:
+def year_workbook(user: StaffUser | None, year: int, batch_size: int = 200) -> WorkbookSource:
     """Every rated station (of the user's scope; all for the operator) with its year's scores."""
     stmt = rated_stations_select(user)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     stmt = stmt.options(selectinload(Station.region))
     today = local_now().date()
 
-    def row(station: Station) -> list:
-        view = score_sheet(station, year, today)
-        sheet = view.sheet
-        district, town = _regions(station)
-        return [
-            district,
-            town,
-            station.name,
-            station.code,
-            station.kind_label,
-            *[float(g.score) for g in view.groups],
-            float(view.total),
-            view.level_label,
-            sheet.state_label if sheet is not None else SheetState.DRAFT.label,
-            LEVEL_LABELS.get(sheet.recommended_level or "", "") if sheet is not None else "",
-            LEVEL_LABELS.get(sheet.decided_level or "", "") if sheet is not None else "",
-        ]
+    def rows(stations: list[Station]) -> list[list]:
+        views = score_sheets(stations, year, today)
+        out = []
+        for station in stations:
+            view = views[station.id]
+            sheet = view.sheet
+            district, town = _regions(station)
+            out.append(
+                [
+                    district,
+                    town,
+                    station.name,
+                    station.code,
+                    station.kind_label,
+                    *[float(g.score) for g in view.groups],
+                    float(view.total),
+                    view.level_label,
+                    sheet.state_label if sheet is not None else SheetState.DRAFT.label,
+                    LEVEL_LABELS.get(sheet.recommended_level or "", "") if sheet is not None else "",
+                    LEVEL_LABELS.get(sheet.decided_level or "", "") if sheet is not None else "",
+                ]
+            )
+        return out
 
-    batches = keyset_rows(stmt, Station.id, row, batch_size)
+    batches = keyset_rows(stmt, Station.id, batch_size=batch_size, to_rows=rows)
     title = f"{year}年度家站点星级评定汇总表"
     sheet = SheetSource(title=title, name="星级评定", columns=YEAR_COLUMNS, total=total, batches=batches)
     return WorkbookSource(filename=f"{title}.xlsx", sheets=[sheet])

@@ -14,13 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, StaffUser
 from app.auth.scope import is_visible, scoped_select
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models_base import utcnow
-from app.rating.auto import RULES, auto_scores
+from app.rating.auto import RULES, auto_scores_many
 from app.rating.items import BONUS_CAP, GROUPS, ITEMS, ITEMS_BY_KEY, Group, Item
 from app.rating.models import RatingScore, RatingSheet, RatingStep, SheetState
 from app.regions.models import RegionLevel
@@ -124,12 +125,27 @@ def score_sheet(station: Station, year: int, today: date | None = None) -> Score
     """Every 附件3 item of the station's year: auto items from the records, the rest as entered."""
     if not is_rated(station):
         raise NotRated()
+    return score_sheets([station], year, today)[station.id]
+
+
+def score_sheets(stations: list[Station], year: int, today: date | None = None) -> dict[int, ScoreSheet]:
+    """The score sheets of many (rated) stations, read with one batch of queries for all."""
     today = today or local_now().date()
-    sheet = db.session.scalar(
-        select(RatingSheet).where(RatingSheet.station_id == station.id, RatingSheet.year == year)
-    )
+    ids = [s.id for s in stations]
+    sheets = {
+        sheet.station_id: sheet
+        for sheet in db.session.scalars(
+            select(RatingSheet)
+            .where(RatingSheet.year == year, RatingSheet.station_id.in_(ids or [-1]))
+            .options(selectinload(RatingSheet.scores).selectinload(RatingScore.entered_by))
+        )
+    }
+    autos = auto_scores_many(stations, year, today)
+    return {s.id: _build(s, year, sheets.get(s.id), autos[s.id]) for s in stations}
+
+
+def _build(station: Station, year: int, sheet: RatingSheet | None, autos: dict) -> ScoreSheet:
     entered = {s.item_key: s for s in sheet.scores} if sheet is not None else {}
-    autos = auto_scores(station, year, today)
     groups: list[GroupScore] = []
     for group in GROUPS:
         rows = []
@@ -348,26 +364,17 @@ def rated_stations_select(user: StaffUser | None):
     )
 
 
-def year_rows(user: StaffUser | None, year: int, stations: list[Station] | None = None) -> list[YearRow]:
-    """Each rated station the user sees, with its live total and level, lowest first."""
-    if stations is None:
-        stations = list(
-            db.session.scalars(rated_stations_select(user).order_by(Station.region_id, Station.id))
+def year_rows(user: StaffUser | None, year: int) -> list[YearRow]:
+    """Each rated station the user sees, with its live total and level (one batch of queries)."""
+    stations = list(
+        db.session.scalars(
+            rated_stations_select(user)
+            .options(selectinload(Station.region))
+            .order_by(Station.region_id, Station.id)
         )
-    sheets = {
-        s.station_id: s
-        for s in db.session.scalars(
-            select(RatingSheet).where(
-                RatingSheet.year == year, RatingSheet.station_id.in_([s.id for s in stations] or [-1])
-            )
-        )
-    }
-    today = local_now().date()
-    rows = []
-    for station in stations:
-        sheet_view = score_sheet(station, year, today)
-        rows.append(YearRow(station, sheets.get(station.id), sheet_view.total, sheet_view.level))
-    return rows
+    )
+    views = score_sheets(stations, year)
+    return [YearRow(s, views[s.id].sheet, views[s.id].total, views[s.id].level) for s in stations]
 
 
 def decided_counts(user: StaffUser | None, year: int) -> dict[str, int]:
