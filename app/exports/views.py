@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 
-from app.console.access import EVERYONE, is_safe_next, me, roles
+from app.auth.models import ADMIN_ROLES
+from app.auth.scope import scoped_select
+from app.console.access import EVERYONE, is_safe_next, me, region_options, roles
 from app.errors import DomainError, Forbidden, NotFound
 from app.exports import kinds  # noqa: F401  (registers the export kinds)
 from app.exports.jobs import (
@@ -20,6 +22,7 @@ from app.exports.jobs import (
 )
 from app.exports.models import ExportState
 from app.extensions import db
+from app.stations.models import Station
 from app.timeutil import local_now, to_local
 
 # Form fields that are never export filters.
@@ -41,6 +44,10 @@ def index():
         offered=offered,
         to_local=to_local,
         this_year=local_now().year,
+        stations=list(
+            db.session.scalars(scoped_select(Station, user).order_by(Station.region_id, Station.name))
+        ),
+        regions=region_options() if user.role_enum in ADMIN_ROLES else [],
     )
 
 

@@ -252,3 +252,34 @@ def test_cli_exports_the_deputy_archive(app, runner, tmp_path, region_tree, make
     assert record["接待选民（次）"] == 1 and record["接待群众（人次）"] == 6
     assert record["年度要求"] == "未完成"
     assert "参加集中履职学习：还差 2 次" in record["未完成的要求"]
+
+
+def test_console_ledger_export_of_a_station_in_scope(client, login, make_user, region_tree, make_station):
+    tree = region_tree()
+    own = make_station(tree["village_a"], name="本区联络站")
+    foreign = make_station(tree["village_b"], name="外区联络站")
+    for station in (own, foreign):
+        db.session.add(
+            Activity(
+                station=station,
+                kind="publicity",
+                status="final",
+                started_at=datetime(2026, 6, 1, 9),
+                title=f"{station.name}宪法宣传",
+            )
+        )
+    db.session.flush()
+    login(make_user(Role.DISTRICT_ADMIN, tree["district_a"]))
+    page = client.get("/console/exports/").get_data(as_text=True)
+    assert "本区联络站" in page and "外区联络站" not in page
+    # A foreign station is not found; a wrong year is explained.
+    assert (
+        client.post("/console/exports/start/ledger", data={"year": "2026", "station": foreign.id}).status_code
+        == 404
+    )
+    response = client.post("/console/exports/start/ledger", data={"year": "二〇二六"}, follow_redirects=True)
+    assert "请填写年度" in response.get_data(as_text=True)
+    response = client.post("/console/exports/start/ledger", data={"year": "2026"})
+    job_id = response.headers["Location"].rsplit("/", 1)[-1]
+    rows = rows_of(read_sheet(client.get(f"/console/exports/{job_id}/download").data))
+    assert [r[4] for r in rows[1:]] == ["本区联络站宪法宣传"]  # the district's whole ledger, its own only
