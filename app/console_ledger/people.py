@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -84,7 +85,8 @@ def contacts():
             select(ContactLog.fixed_contact_id, func.count())
             .where(
                 ContactLog.fixed_contact_id.in_(ids),
-                func.extract("year", ContactLog.contacted_on) == year,
+                ContactLog.contacted_on >= date(year, 1, 1),
+                ContactLog.contacted_on < date(year + 1, 1, 1),
             )
             .group_by(ContactLog.fixed_contact_id)
         ).all()

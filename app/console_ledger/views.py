@@ -52,7 +52,7 @@ from app.ledger.service import (
 from app.opinions.models import Opinion
 from app.receptions.models import Reception
 from app.stations.models import Station, StationStatus
-from app.timeutil import local_now, to_local
+from app.timeutil import LOCAL_TZ, local_now, to_local
 
 # Everyone who sees stations reads their ledgers; station staff and admins keep them.
 VIEWERS = ADMINS | {Role.STATION_STAFF, Role.DEPUTY}
@@ -204,7 +204,8 @@ def _detail_context(activity: Activity, **extra: Any) -> dict[str, Any]:
     linked = {link.opinion_id for link in activity.opinions}
     candidates = []
     if can_keep and activity.status == ActivityStatus.DRAFT:
-        since = activity.started_at - timedelta(days=90)
+        # Opinions of the 90 days before the activity (created_at is stored as UTC-aware).
+        since = (activity.started_at - timedelta(days=90)).replace(tzinfo=LOCAL_TZ)
         candidates = [
             o
             for o in db.session.scalars(

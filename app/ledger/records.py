@@ -55,7 +55,8 @@ ALLOWED: dict[str, Allowed] = {
     "pdf": Allowed(RecordKind.TEXT, "application/pdf", "pdf", False),
     "docx": Allowed(RecordKind.TEXT, DOCX, "docx", False),
 }
-PLAIN_TEXT = Allowed(RecordKind.TEXT, "text/plain; charset=utf-8", "txt", False)
+# Served as "text/plain; charset=utf-8" (Flask adds the charset to text types).
+PLAIN_TEXT = Allowed(RecordKind.TEXT, "text/plain", "txt", False)
 # Names that are refused whatever the content: nobody needs to attach these to a 台账.
 DANGEROUS_EXTENSIONS = frozenset(
     [

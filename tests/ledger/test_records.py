@@ -77,12 +77,13 @@ def test_binary_junk_and_oversize_are_refused(app, activity):
         add_record(activity, io.BytesIO(b"\x00\x01\x02binary"), "x.bin")
     with pytest.raises(ValidationFailed, match="请选择"):
         add_record(activity, io.BytesIO(b""), "x.txt")
+    before = app.config.get("MAX_RECORD_BYTES")
     app.config["MAX_RECORD_BYTES"] = 1000
     try:
         with pytest.raises(ValidationFailed, match="不能超过"):
             add_record(activity, io.BytesIO(b"a" * 1001), "big.txt")
     finally:
-        app.config.pop("MAX_RECORD_BYTES")
+        app.config["MAX_RECORD_BYTES"] = before
 
 
 def test_delete_removes_the_file(app, activity):
