@@ -120,9 +120,8 @@ def _form_context(station: Station | None, activity: Activity | None = None, **e
     return {
         "station": station,
         "activity": activity,
-        "stations": [s for s in _stations(active_only=True) if can_keep_ledger(me(), s)]
-        if activity is None
-        else [],
+        # Editors' scope is exactly the stations they keep (an admin's region, the staff's own).
+        "stations": _stations(active_only=True) if activity is None else [],
         "deputies": station.deputies if station is not None else [],
         "kind_options": [(k.value, k.label) for k in ActivityKind],
         "mode_options": [(m.value, m.label) for m in ActivityMode],

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import StaffUser
+from app.auth.models import Role, StaffUser
+from app.auth.scope import is_visible
 from app.auth.service import can_edit_station_info
 from app.deputies.models import Deputy
 from app.errors import Conflict, ValidationFailed
@@ -58,9 +59,6 @@ def can_keep_ledger(user: StaffUser, station: Station) -> bool:
 
 def can_keep_contacts(user: StaffUser, deputy: Deputy) -> bool:
     """Fixed contacts: admins who see the deputy, staff of a station the deputy is placed at, the deputy."""
-    from app.auth.models import Role
-    from app.auth.scope import is_visible
-
     role = user.role_enum
     if role.is_admin or role is Role.STATION_STAFF:
         return is_visible(deputy, user)
@@ -108,7 +106,7 @@ def clean_activity(data: Mapping[str, object], *, now: datetime | None = None) -
     )
     if ended is not None and ended < started:
         raise ValidationFailed("结束时间不能早于开始时间。", field="end")
-    if started > now + timedelta(days=1):
+    if started.date() > now.date():
         raise ValidationFailed("台账登记已开展的活动，活动时间不能晚于今天。", field="date")
     if started.year < 2000:
         raise ValidationFailed("活动日期不正确。", field="date")
