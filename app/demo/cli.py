@@ -75,6 +75,11 @@ def _print_report(report: SeedReport, seconds: float) -> None:
             f"活动台账：写入演示街道家站点本年度的活动 {report.ledger_activities_created} 条，"
             "以及年度活动计划和固定联系群众。"
         )
+    if report.rating_sheets_created:
+        click.echo(
+            f"星级评定：写入演示街道家站点本年度评分表 {report.rating_sheets_created} 张"
+            "（自评中、待区推荐、待市评定、已评定各一）。"
+        )
     if report.passwords_updated:
         click.echo("已按 DEMO_PASSWORD 更新密码：" + "、".join(report.passwords_updated))
     for warning in report.warnings:
