@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.console_outbox import bp as console_outbox_bp
     from app.health import bp as health_bp
     from app.media.views import bp as media_bp
+    from app.notify.console import bp as console_notify_bp
+    from app.notify.public_views import bp as notify_public_bp
     from app.public.views import bp as public_bp
     from app.wechat import mount_mock
     from app.wechat.console import bp as wechat_console_bp
@@ -58,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(notify_public_bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
     limiter.exempt(wechat_bp)  # all pushes come from WeChat's few servers: never throttle them
@@ -66,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     app.register_blueprint(console_opinions_bp, url_prefix="/console/opinions")
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
+    app.register_blueprint(console_notify_bp, url_prefix="/console/notify")
     init_api(app)
     web_errors.init_app(app)
 

@@ -340,6 +340,11 @@ class StaffReceptionSchema(ma.Schema):
     pushes_queued = fields.Integer(
         required=True, metadata={"description": "为本场排队的公告推送条数（每位愿意接收公告的关注者一条）"}
     )
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "提醒，例如公告晚于规定的提前天数（ANNOUNCE_MIN_DAYS）：照常公告，只是提醒"},
+    )
 
 
 # --- outbox (city admins) -------------------------------------------------------------------
