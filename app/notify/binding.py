@@ -72,6 +72,7 @@ def create_binding(target: Deputy | StaffUser, by: StaffUser | None) -> WeChatBi
         update(WeChatBinding)
         .where(column == target.id, WeChatBinding.used_at.is_(None), WeChatBinding.cancelled_at.is_(None))
         .values(cancelled_at=now)
+        .execution_options(synchronize_session=False)
     )
     minutes = int(current_app.config.get("BINDING_TTL_MINUTES", 30))
     binding = WeChatBinding(
@@ -137,7 +138,9 @@ def redeem_binding(token: str, openid: str) -> BindResult:
         )
         .values(used_at=now, used_openid=openid)
         .returning(WeChatBinding.id)
+        .execution_options(synchronize_session=False)
     ).scalar()
+    db.session.refresh(binding)
     if spent is None:
         raise Conflict(USED)
     target.openid = openid
@@ -151,9 +154,9 @@ def redeem_binding(token: str, openid: str) -> BindResult:
 
 
 def unbind(target: Deputy | StaffUser, by: StaffUser) -> None:
-    """Remove the WeChat binding (the person will not be reached until bound again), audited."""
+    """Remove the WeChat binding (the person is not reached until bound again), audited; idempotent."""
     if not target.openid:
-        raise Conflict("尚未绑定微信。")
+        return
     target.openid = None
     db.session.flush()
     kind = "deputy" if isinstance(target, Deputy) else "staff_user"

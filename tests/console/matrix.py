@@ -647,3 +647,10 @@ from tests.console_outbox.matrix import SETUP as _OUTBOX_SETUP  # noqa: E402
 
 ROWS += _OUTBOX_ROWS
 SETUP += _OUTBOX_SETUP
+
+# --- 微信绑定 / 代表提醒 (app/notify/console.py): its rows live beside its tests -------------
+from tests.console_notify.matrix import ROWS as _NOTIFY_ROWS  # noqa: E402
+from tests.console_notify.matrix import SETUP as _NOTIFY_SETUP  # noqa: E402
+
+ROWS += _NOTIFY_ROWS
+SETUP += _NOTIFY_SETUP
