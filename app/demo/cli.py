@@ -70,6 +70,11 @@ def _print_report(report: SeedReport, seconds: float) -> None:
         click.echo(f"工作日历：新增 {report.calendar_days_added} 个节假日/调休日。")
     if report.receptions_created:
         click.echo(f"接待活动：生成本月和下月的“代表联系服务群众日”共 {report.receptions_created} 场。")
+    if report.push_demo_created:
+        click.echo(
+            f"推送演示：演示家站点的关注者、代表和工作人员的微信绑定（新增 {report.push_demo_created} 项）；"
+            "在该站点公告一场接待，即可在“推送记录”看到推送，在“代表提醒”看到提醒安排。"
+        )
     if report.passwords_updated:
         click.echo("已按 DEMO_PASSWORD 更新密码：" + "、".join(report.passwords_updated))
     for warning in report.warnings:

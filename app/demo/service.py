@@ -72,6 +72,8 @@ class SeedReport:
     demo_station_name: str = ""
     # 联系服务群众日 generated for this month and the next, so the pages show who is on duty.
     receptions_created: int = 0
+    # Followers of the demo station and WeChat bindings (app/notify/demo.py).
+    push_demo_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -80,6 +82,7 @@ class SeedReport:
             or self.calendar_days_added
             or self.passwords_updated
             or self.receptions_created
+            or self.push_demo_created
         )
 
 
@@ -133,6 +136,9 @@ class _Seeder:
         db.session.flush()
         self.seed_service_days()
         station = self.stations[self.plan.demo_station]
+        from app.notify.demo import seed_push_demo
+
+        self.report.push_demo_created = seed_push_demo(station)
         self.report.demo_station_code = station.code
         self.report.demo_station_name = station.name
         return self.report

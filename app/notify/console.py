@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from app.auth.models import Role, StaffUser
-from app.auth.scope import get_visible, scoped_select
+from app.auth.scope import get_visible, scoped_select, visible
 from app.console.access import ADMINS, me, nav_context, require_login, roles
 from app.deputies.models import Deputy
 from app.errors import DomainError, NotFound
@@ -144,15 +143,8 @@ def code_qr(binding_id: int):
 def reminders():
     user = me()
     now = local_now()
-    days = 45
-    visible_ids = set(
-        db.session.scalars(
-            scoped_select(
-                Reception, user, Reception.date <= now.date() + timedelta(days=days)
-            ).with_only_columns(Reception.id)
-        )
-    )
-    receptions = [r for r in _reminder_receptions(now, days) if r.id in visible_ids][:60]
+    days = 62  # this month's and next month's 联系服务群众日
+    receptions = _reminder_receptions(now, days, visible(Reception, user), limit=40)
     plan = planned_reminders(now, receptions)
     return render_template(
         "console/notify/reminders.html",

@@ -224,7 +224,7 @@ def reminder_recipients(reception) -> list[tuple]:
     return sorted(seen.values(), key=lambda pair: (not pair[1], pair[0].name, pair[0].id))
 
 
-def _reminder_receptions(now: datetime, days: int = 31):
+def _reminder_receptions(now: datetime, days: int = 31, *where, limit: int | None = None):
     from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
     from app.stations.models import Placement, Station
 
@@ -234,7 +234,9 @@ def _reminder_receptions(now: datetime, days: int = 31):
             Reception.status == ReceptionStatus.ANNOUNCED,
             Reception.date >= now.date(),
             Reception.date <= now.date() + timedelta(days=days),
+            *where,
         )
+        .limit(limit)
         .options(
             selectinload(Reception.duties).joinedload(ReceptionDuty.deputy),
             selectinload(Reception.station).selectinload(Station.placements).joinedload(Placement.deputy),
