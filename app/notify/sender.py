@@ -526,24 +526,33 @@ def drain(
     window = _ambiguous_window()
     throttle = _throttle()
     token = secrets.token_hex(8)
-    while report.handled < limit:
+    api = None
+
+    def claim(size: int) -> _Batch | None:
+        """Claim the next rows and start their template sends; None when nothing is due."""
+        nonlocal api
         try:
-            rows, lease_until = _claim_batch(now, min(batch, limit - report.handled), token)
+            rows, lease_until = _claim_batch(now, size, token)
         except Exception:
             db.session.rollback()
             raise
         if not rows:
-            break
+            return None
         templates = [r for r in rows if r.channel == "template"]
-        others = [r for r in rows if r.channel != "template"]
+        futures = []
         if templates:
-            api = wechat.official_account()
+            api = api or wechat.official_account()
             pool = _send_pool()
             futures = [
                 pool.submit(_send_claimed_template, api, throttle, r, lease_until, clock, window)
                 for r in templates
             ]
-            outcomes = [f.result() for f in futures]
+        return _Batch(rows, futures, [r for r in rows if r.channel != "template"])
+
+    def finish(current: _Batch) -> bool:
+        """Record a batch's outcomes in one commit, then send its other rows; False: stop draining."""
+        outcomes = [f.result() for f in current.futures]
+        if outcomes:
             params = [_settle_params(o, token, report) for o in outcomes]
             try:
                 db.session.execute(_SETTLE, params)
@@ -551,11 +560,31 @@ def drain(
             except Exception:
                 db.session.rollback()
                 raise
-            if all(o.at is None for o in outcomes):
-                break  # the lease ran out before anything was tried: stop, let others take over
-        for row in others:
+        for row in current.others:
             _deliver_one_by_one(row, token, clock, report)
+        # The lease ran out before anything was tried: stop, let other workers take over.
+        return not outcomes or any(o.at is not None for o in outcomes)
+
+    # One batch ahead: the next one is claimed and sending while this one is recorded, so
+    # the send threads never wait for the database.
+    claimed = 0
+    current = claim(min(batch, limit))
+    while current is not None:
+        claimed += len(current.rows)
+        following = claim(min(batch, limit - claimed)) if claimed < limit else None
+        if not finish(current):
+            if following is not None:
+                finish(following)
+            break
+        current = following
     return report
+
+
+@dataclass
+class _Batch:
+    rows: list[_Claimed]
+    futures: list
+    others: list[_Claimed]
 
 
 def pending_count(now: datetime | None = None, *, due_only: bool = False) -> int:

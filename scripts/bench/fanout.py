@@ -63,7 +63,7 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-def _config(database_url: str, api_base: str, rate: float, threads: int) -> dict:
+def _config(database_url: str, api_base: str, rate: float, threads: int, batch: int) -> dict:
     return {
         "APP_ENV": "production",
         "SECRET_KEY": "bench-secret-key-0123456789abcdef",
@@ -73,6 +73,7 @@ def _config(database_url: str, api_base: str, rate: float, threads: int) -> dict
         "WECHAT_API_BASE": api_base,
         "OUTBOX_RATE_PER_SECOND": rate,
         "OUTBOX_SEND_THREADS": threads,
+        "OUTBOX_BATCH_SIZE": batch,
         "SCHEDULER_IN_PROCESS": False,
     }
 
@@ -304,6 +305,7 @@ def main() -> None:
         default=8,
         help="send threads per worker (OUTBOX_SEND_THREADS); the capacity posters use as many",
     )
+    parser.add_argument("--batch", type=int, default=50, help="rows claimed at once (OUTBOX_BATCH_SIZE)")
     parser.add_argument(
         "--capacity-count", type=int, default=20_000, help="messages posted to measure the mock's capacity"
     )
@@ -361,7 +363,7 @@ def main() -> None:
         )
         if not _wait_for(port):
             raise SystemExit("the mock WeChat API did not start")
-        config = _config(database_url, api_base, args.rate, args.threads)
+        config = _config(database_url, api_base, args.rate, args.threads, args.batch)
 
         started = time.perf_counter()
         station_id = prepare(config, args.count)

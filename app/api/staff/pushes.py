@@ -112,7 +112,7 @@ def list_outbox(user: StaffUser, args: dict) -> dict:
 
 
 def resend_for(user: StaffUser, row_id: int) -> dict:
-    """Queue a dead or undeliverable row again; city admins only."""
+    """Queue a dead, undeliverable or review row again; city admins only."""
     require(may_see_outbox(user), OUTBOX_ONLY)
     row = resend(get_outbox_row(row_id), user)
     return outbox_item(row, None)
