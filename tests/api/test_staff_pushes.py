@@ -193,7 +193,7 @@ def test_outbox_lists_with_filters_and_counts(staff_world, get):
     data = get("city", "/api/v1/staff/outbox").get_json()
     assert data["total"] == 3
     assert set(data["items"][0]) >= ITEM_KEYS
-    assert data["counts"] == {"pending": 1, "sent": 1, "undeliverable": 0, "dead": 1}
+    assert data["counts"] == {"pending": 1, "sent": 1, "undeliverable": 0, "dead": 1, "review": 0}
 
     data = get("city", "/api/v1/staff/outbox?status=dead").get_json()
     assert [item["id"] for item in data["items"]] == [dead.id]
