@@ -12,10 +12,11 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role, StaffUser
 from app.auth.scope import get_visible, scoped_select, visible
-from app.console.access import ADMINS, me, nav_context, require_login, roles
+from app.console.access import ADMINS, me, nav_context, paginate, require_login, roles
 from app.deputies.models import Deputy
 from app.errors import DomainError, NotFound
 from app.extensions import db
@@ -23,6 +24,7 @@ from app.notify.binding import bind_url, create_binding, open_binding_of, unbind
 from app.notify.models import WeChatBinding
 from app.notify.scheduler import _reminder_receptions, planned_reminders
 from app.receptions.models import Reception
+from app.stations.models import Placement
 from app.timeutil import local_now, to_local
 
 bp = Blueprint("console_notify", __name__)
@@ -58,7 +60,7 @@ def bindings():
     deputy_stmt = scoped_select(Deputy, user, Deputy.active.is_(True)).order_by(Deputy.name, Deputy.id)
     if only_unbound:
         deputy_stmt = deputy_stmt.where(Deputy.openid.is_(None))
-    deputies = db.session.scalars(deputy_stmt.limit(500)).all()
+    page = paginate(deputy_stmt.options(selectinload(Deputy.placements).joinedload(Placement.station)))
     staff = []
     if user.role_enum in ADMINS:
         staff_stmt = scoped_select(
@@ -74,7 +76,8 @@ def bindings():
     )
     return render_template(
         "console/notify/bindings.html",
-        deputies=deputies,
+        page=page,
+        deputies=page.items,
         staff=staff,
         only_unbound=only_unbound,
         unbound_count=unbound_count,
