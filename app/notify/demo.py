@@ -15,12 +15,13 @@ from app.models_base import utcnow
 from app.wechat.models import StationFollow, Subscriber
 
 FOLLOWERS = 30
+PLACED = 4  # deputies placed at the demo station, so 代表提醒 shows several
 WEEKLY = 10  # of them opted in to the weekly digest
 
 
 def seed_push_demo(station, staff_username: str = "station") -> int:
     """Followers of ``station``, WeChat bindings of its deputies (all but one) and staff; count created."""
-    created = 0
+    created = _place_more(station)
     placements = sorted(station.placements, key=lambda p: p.deputy_id)
     for placement in placements[:-1] if len(placements) > 1 else placements:
         deputy = placement.deputy
@@ -46,3 +47,29 @@ def seed_push_demo(station, staff_username: str = "station") -> int:
             created += 1
     db.session.flush()
     return created
+
+
+def _place_more(station) -> int:
+    """Place deputies kept by the station's region or above there, up to ``PLACED`` (one serves several)."""
+    from app.deputies.models import Deputy
+    from app.stations.service import place_deputy
+
+    missing = PLACED - len(station.placements)
+    if missing <= 0:
+        return 0
+    placed = {p.deputy_id for p in station.placements}
+    regions, region = [], station.region
+    while region is not None:  # the village, its town, district, city: whoever keeps the record
+        regions.append(region.id)
+        region = region.parent
+    candidates = db.session.scalars(
+        select(Deputy)
+        .where(Deputy.region_id.in_(regions), Deputy.active.is_(True), Deputy.id.not_in(placed or {0}))
+        .order_by(Deputy.id)
+        .limit(missing)
+    ).all()
+    for deputy in candidates:
+        place_deputy(station, deputy)
+    db.session.flush()
+    db.session.refresh(station)
+    return len(candidates)
