@@ -52,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.exports import bp as console_exports_bp
     from app.health import bp as health_bp
     from app.media.views import bp as media_bp
+    from app.notify.console import bp as console_notify_bp
+    from app.notify.public_views import bp as notify_public_bp
     from app.public.views import bp as public_bp
     from app.rating import bp as console_rating_bp
     from app.wechat import mount_mock
@@ -61,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(notify_public_bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
     limiter.exempt(wechat_bp)  # all pushes come from WeChat's few servers: never throttle them
@@ -72,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(console_exports_bp, url_prefix="/console/exports")
     app.register_blueprint(console_rating_bp, url_prefix="/console/ratings")
     app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
+    app.register_blueprint(console_notify_bp, url_prefix="/console/notify")
     init_api(app)
     web_errors.init_app(app)
 

@@ -78,6 +78,8 @@ class SeedReport:
     ledger_activities_created: int = 0
     # 星级评定: this year's score sheets of the demo town's stations, one per workflow state.
     rating_sheets_created: int = 0
+    # Followers of the demo station and WeChat bindings (app/notify/demo.py).
+    push_demo_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -88,6 +90,7 @@ class SeedReport:
             or self.receptions_created
             or self.ledger_activities_created
             or self.rating_sheets_created
+            or self.push_demo_created
         )
 
 
@@ -143,6 +146,9 @@ class _Seeder:
         station = self.stations[self.plan.demo_station]
         self.report.ledger_activities_created = seed_ledger(DEMO_TOWN, station)
         self.report.rating_sheets_created = seed_ratings(demo_stations(station))
+        from app.notify.demo import seed_push_demo
+
+        self.report.push_demo_created = seed_push_demo(station)
         self.report.demo_station_code = station.code
         self.report.demo_station_name = station.name
         return self.report
