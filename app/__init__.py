@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import web_errors
+    from app.analytics import bp as console_analytics_bp
     from app.api import init_api
     from app.console import bp as console_bp
     from app.console_opinions import bp as console_opinions_bp
@@ -66,9 +67,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     app.register_blueprint(console_opinions_bp, url_prefix="/console/opinions")
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
+    app.register_blueprint(console_analytics_bp, url_prefix="/console/analytics")
     init_api(app)
     web_errors.init_app(app)
 
+    from app.analytics.cli import analytics_cli
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
@@ -80,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)
     app.cli.add_command(plaques_cli)
+    app.cli.add_command(analytics_cli)
 
     from app import template_helpers
 
@@ -97,6 +101,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
+    from app.analytics import models as _analytics  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
     from app.notify import models as _notify  # noqa: F401
