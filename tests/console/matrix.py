@@ -647,3 +647,10 @@ from tests.console_outbox.matrix import SETUP as _OUTBOX_SETUP  # noqa: E402
 
 ROWS += _OUTBOX_ROWS
 SETUP += _OUTBOX_SETUP
+
+# --- 民意研判 (app/analytics): its rows live beside its tests --------------------------------
+from tests.analytics.matrix import ROWS as _ANALYTICS_ROWS  # noqa: E402
+from tests.analytics.matrix import SETUP as _ANALYTICS_SETUP  # noqa: E402
+
+ROWS += _ANALYTICS_ROWS
+SETUP += _ANALYTICS_SETUP
