@@ -8,15 +8,20 @@ the same Chinese on any reader. Font file and face index: ``REPORT_FONT`` / ``RE
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from flask import current_app
 
-from app.analytics.kpi import KPIS, WORK_KPIS, Counters, Filters, month_start, next_month, totals
+from app.analytics.kpi import KPIS, WORK_KPIS, Counters, Filters, month_start, totals
 from app.analytics.service import categories, month_period, region_table
-from app.analytics.words import Cluster, HotWord, clusters, hot_words, rising_topics
+from app.analytics.words import Cluster, HotWord, clusters, hot_words, period_words, rising_topics
 from app.analytics.work import WorkFigures, work_figures
 from app.auth.models import StaffUser
 from app.auth.scope import get_visible, scope_of
@@ -25,6 +30,11 @@ from app.regions.models import Region
 
 DEFAULT_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 DEFAULT_FONT_INDEX = 2  # Noto Sans CJK SC in Debian's collection
+# The full collection has 65,000 glyphs: parsing and subsetting it takes over a second a PDF.
+# A cut-down copy with the GB2312 characters (ASCII, CJK punctuation and 6,763 hanzi) is made
+# once under the instance folder (by the analytics sweep, or the first PDF that finds it
+# missing is drawn with the full font); a report with a character outside it uses the full one.
+EXTRA_CHARS = "，。、；：？！“”‘’（）《》【】—…·％＋－×÷≥≤～"
 
 
 @dataclass
@@ -76,7 +86,8 @@ class MonthlyReport:
         if self.clusters:
             big = self.clusters[0]
             lines.append(
-                f"同一问题集中反映的有 {len(self.clusters)} 组，最多的一组 {big.size} 条、涉及 {big.residents} 位群众："
+                f"同一问题集中反映的有 {len(self.clusters)} 组，"
+                f"最多的一组 {big.size} 条、涉及 {big.residents} 位群众："
                 f"“{big.lead.content[:40]}”。"
             )
         w = self.work
@@ -116,6 +127,7 @@ def monthly_report(user: StaffUser, args: Mapping[str, object], today: date) -> 
     prev_first = month_start(first - timedelta(days=1))
     previous = Filters(prev_first, first - timedelta(days=1), region=region)
     _months, rows = region_table(user, f, today)
+    counts = period_words(scope, f, today)
     return MonthlyReport(
         region=region,
         month=month,
@@ -123,8 +135,8 @@ def monthly_report(user: StaffUser, args: Mapping[str, object], today: date) -> 
         counters=totals(scope, f, today),
         previous=totals(scope, previous, today),
         categories=categories(scope, f, today),
-        words=hot_words(scope, f, today, limit=20),
-        rising=rising_topics(scope, f, today, limit=10),
+        words=hot_words(scope, f, today, limit=20, counts=counts),
+        rising=rising_topics(scope, f, today, limit=10, counts=counts),
         clusters=clusters(scope, f, limit=5),
         rows=rows,
         work=work_figures(scope, f, today),
@@ -141,17 +153,97 @@ def _fmt(value, kind: str) -> str:
     return str(value)
 
 
+def _font_setting() -> tuple[str, int]:
+    path = current_app.config.get("REPORT_FONT") or DEFAULT_FONT
+    return path, int(current_app.config.get("REPORT_FONT_INDEX") or DEFAULT_FONT_INDEX)
+
+
+@lru_cache(maxsize=1)
+def common_chars() -> frozenset[str]:
+    """What the cut-down font covers: printable ASCII, GB2312 and common full-width punctuation."""
+    chars = {chr(c) for c in range(0x20, 0x7F)}
+    for hi in range(0xA1, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            with contextlib.suppress(UnicodeDecodeError):
+                chars.add(bytes([hi, lo]).decode("gb2312"))
+    return frozenset(chars | set(EXTRA_CHARS))
+
+
+def common_font_path() -> Path:
+    path, index = _font_setting()
+    digest = hashlib.sha256(f"{path}:{index}".encode()).hexdigest()[:10]
+    return Path(current_app.instance_path) / "fonts" / f"report-{digest}.otf"
+
+
+def build_common_font() -> Path | None:
+    """Write the cut-down report font once (idempotent); None when the source font is missing."""
+    target = common_font_path()
+    if target.exists():
+        return target
+    path, index = _font_setting()
+    if not os.path.exists(path):
+        return None
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, fontNumber=index) if path.endswith((".ttc", ".otc")) else TTFont(path)
+    options = subset.Options()
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    options.hinting = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(common_chars())))
+    subsetter.subset(font)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    font.save(str(partial))
+    os.replace(partial, target)  # atomic: a reader sees no half-written font
+    return target
+
+
+def _texts(r: MonthlyReport) -> str:
+    """Every text the PDF draws, to choose a font that has all of its characters."""
+    parts = [r.title, r.region.name, *r.summary()]
+    parts += [name for _code, name, _c in r.categories]
+    parts += [h.word for h in r.words] + [c.lead.content for c in r.clusters] + [row.label for row in r.rows]
+    parts += [k.label + k.definition for k in (*KPIS.values(), *WORK_KPIS.values())]
+    return "".join(parts)
+
+
+def cached_pdf(r: MonthlyReport, html: str) -> bytes:
+    """The report's PDF, drawn once per distinct content (keyed by its HTML) and kept under the
+    instance folder: embedding a CJK font costs about a second, the figures a fraction of it."""
+    folder = Path(current_app.instance_path) / "reports"
+    prefix = f"report-{r.region.code}-{r.month:%Y%m}-"
+    digest = hashlib.sha256((html + str(common_font_path().exists())).encode()).hexdigest()[:20]
+    target = folder / f"{prefix}{digest}.pdf"
+    if target.exists():
+        return target.read_bytes()
+    pdf = render_pdf(r)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pdf)
+    os.replace(partial, target)
+    for old in folder.glob(f"{prefix}*.pdf"):  # earlier versions of this region's month
+        if old != target:
+            old.unlink(missing_ok=True)
+    return pdf
+
+
 def render_pdf(r: MonthlyReport) -> bytes:
     """The report as an A4 PDF with the CJK font embedded (subset)."""
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    font_path = current_app.config.get("REPORT_FONT") or DEFAULT_FONT
-    font_index = int(current_app.config.get("REPORT_FONT_INDEX") or DEFAULT_FONT_INDEX)
     pdf = FPDF(format="A4")
     pdf.set_title(r.title)
     pdf.set_creator("家站点管理后台")
-    pdf.add_font("cjk", fname=font_path, collection_font_number=font_index)
+    common = common_font_path()
+    if common.exists() and set(_texts(r)) <= common_chars() | {"\n"}:
+        pdf.add_font("cjk", fname=str(common))
+    else:
+        path, index = _font_setting()
+        pdf.add_font("cjk", fname=path, collection_font_number=index)
     pdf.set_margins(18, 16, 18)
     pdf.add_page()
     pdf.set_font("cjk", size=18)
@@ -262,7 +354,3 @@ def render_pdf(r: MonthlyReport) -> bytes:
     for k in keys:
         pdf.multi_cell(0, 5, f"{KPIS[k].label}：{KPIS[k].definition}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
-
-
-def next_month_of(month: date) -> date:
-    return next_month(month)

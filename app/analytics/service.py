@@ -170,40 +170,35 @@ def region_table(user: StaffUser, f: Filters, today: date) -> tuple[list[date], 
     with its counters and received per month (the sparkline)."""
     scope = scope_of(user)
     months = months_between(f.date_from, f.date_to)
-    stations = list(
-        db.session.scalars(
-            select(Station).where(
-                visible(Station, scope), *([Station.id == f.station.id] if f.station else [])
-            )
-        )
-    )
+    where = [visible(Station, scope)] + ([Station.id == f.station.id] if f.station else [])
+    stations = db.session.execute(
+        select(Station.id, Station.name, Region.path).join(Region).where(*where)
+    ).all()
     base = base_region(user, f) if f.station is None else None
-    regions = {r.id: r for r in db.session.scalars(select(Region))} if base is not None else {}
-    children = sorted(
-        (r for r in regions.values() if r.parent_id == (base.id if base else None)), key=lambda r: r.code
-    )
-    children_with_stations = [
-        c for c in children if any(regions[s.region_id].path.startswith(c.path) for s in stations)
-    ]
+    children: list[Region] = []
+    if base is not None:
+        children = list(
+            db.session.scalars(select(Region).where(Region.parent_id == base.id).order_by(Region.code))
+        )
     rows: dict[object, TableRow] = {}
     owner: dict[int, object] = {}
-    for s in stations:
-        if base is not None and not regions[s.region_id].path.startswith(base.path):
+    for station_id, name, path in stations:
+        if base is not None and not path.startswith(base.path):
             continue
-        child = next(
-            (c for c in children_with_stations if regions[s.region_id].path.startswith(c.path)), None
-        )
+        child = next((c for c in children if path.startswith(c.path)), None)
         if child is not None:
-            key = ("r", child.id)
-            rows.setdefault(key, TableRow(child.name, child, None, Counters(), [0] * len(months)))
+            key: object = ("r", child.id)
+            if key not in rows:
+                rows[key] = TableRow(child.name, child, None, Counters(), [0] * len(months))
         else:
-            key = ("s", s.id)
-            rows.setdefault(key, TableRow(s.name, None, s, Counters(), [0] * len(months)))
-        owner[s.id] = key
+            key = ("s", station_id)
+            rows[key] = TableRow(
+                name, None, db.session.get(Station, station_id), Counters(), [0] * len(months)
+            )
+        owner[station_id] = key
     index = {m: i for i, m in enumerate(months)}
-    for (station_id, month), counters in figures(
-        scope, f, today, ("station", "month"), close_days=False
-    ).items():
+    grouped = figures(scope, f, today, ("station", "month"), close_days=False)
+    for (station_id, month), counters in grouped.items():
         key = owner.get(station_id)
         if key is None:
             continue

@@ -29,7 +29,7 @@ from app.analytics.service import (
     region_table,
     trend,
 )
-from app.analytics.words import clusters, hot_words, rising_topics
+from app.analytics.words import clusters, hot_words, period_words, rising_topics
 from app.analytics.work import service_day_heat, work_figures
 from app.auth.models import ADMIN_ROLES
 from app.auth.scope import scope_of, visible
@@ -129,8 +129,9 @@ def topics():
     req = parse_request(request.args, user, today)
     scope = scope_of(user)
     f = req.filters
-    words = hot_words(scope, f, today, limit=30)
-    rising = rising_topics(scope, f, today)
+    counts = period_words(scope, f, today)
+    words = hot_words(scope, f, today, limit=30, counts=counts)
+    rising = rising_topics(scope, f, today, counts=counts)
     groups = clusters(scope, f)
     words_chart = {
         "type": "bar",
@@ -230,7 +231,9 @@ def report():
 def report_pdf():
     today = local_now().date()
     data = reports.monthly_report(me(), request.args, today)
-    pdf = reports.render_pdf(data)
+    # The HTML version carries every figure and word the PDF draws: same HTML, same PDF.
+    html = render_template("console/analytics/report.html", r=data, kpis=KPIS, work_kpis=WORK_KPIS)
+    pdf = reports.cached_pdf(data, html)
     name = f"minyi-report-{data.region.code}-{data.month:%Y%m}.pdf"
     return Response(
         pdf,

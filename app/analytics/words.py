@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jieba
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
 from app.analytics.kpi import Filters, opinion_conditions, split_period, station_filter
@@ -25,7 +26,6 @@ from app.analytics.models import WordMonth
 from app.auth.scope import Scope
 from app.extensions import db
 from app.opinions.models import Opinion, OpinionStatus
-from app.opinions.similar import similarity
 from app.opinions.similar import tokens as similar_tokens
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -116,20 +116,30 @@ class HotWord:
         return self.count - self.previous
 
 
-def hot_words(scope: Scope, f: Filters, today: date, limit: int = 30) -> list[HotWord]:
+def period_words(scope: Scope, f: Filters, today: date) -> tuple[Counter, Counter]:
+    """Word counts of the period and of the previous period of the same length."""
+    return word_counts(scope, f, today), word_counts(scope, f.previous(), today)
+
+
+def hot_words(
+    scope: Scope, f: Filters, today: date, limit: int = 30, counts: tuple[Counter, Counter] | None = None
+) -> list[HotWord]:
     """The most frequent words of the period, most frequent first (ties: alphabetical)."""
-    now = word_counts(scope, f, today)
-    before = word_counts(scope, f.previous(), today)
+    now, before = counts or period_words(scope, f, today)
     top = sorted(now.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [HotWord(word, n, before.get(word, 0)) for word, n in top]
 
 
 def rising_topics(
-    scope: Scope, f: Filters, today: date, limit: int = 15, min_count: int = 2
+    scope: Scope,
+    f: Filters,
+    today: date,
+    limit: int = 15,
+    min_count: int = 2,
+    counts: tuple[Counter, Counter] | None = None,
 ) -> list[HotWord]:
     """Words that gained most on the previous period (at least ``min_count`` opinions now)."""
-    now = word_counts(scope, f, today)
-    before = word_counts(scope, f.previous(), today)
+    now, before = counts or period_words(scope, f, today)
     rising = [
         HotWord(w, n, before.get(w, 0)) for w, n in now.items() if n >= min_count and n > before.get(w, 0)
     ]
@@ -167,28 +177,43 @@ class Cluster:
         return [o.id for o in self.members]
 
 
+@lru_cache(maxsize=65536)
+def _cluster_text(content: str) -> str:
+    """The words app.opinions.similar compares, joined as its scorers want them."""
+    return " ".join(similar_tokens(content))
+
+
 def clusters(scope: Scope, f: Filters, limit: int = 10, min_size: int = 2) -> list[Cluster]:
-    """Groups of similar opinions among the newest of the period (app.opinions.similar's measure)."""
+    """Groups of similar opinions among the newest of the period, by app.opinions.similar's
+    measure (the mean of rapidfuzz's token-set and token-sort ratios): each opinion joins the
+    group whose first opinion it resembles most, if at least ``CLUSTER_THRESHOLD``."""
     stmt = (
         select(Opinion)
         .where(*opinion_conditions(scope, f), Opinion.status != OpinionStatus.MERGED)
         .order_by(Opinion.created_at.desc(), Opinion.id.desc())
         .limit(CLUSTER_POOL)
     )
-    found: list[tuple[list[str], Cluster]] = []
+    leads: list[str] = []
+    found: list[Cluster] = []
+    # The mean of two ratios reaches the threshold only if the token-set ratio alone reaches
+    # 2·threshold − 100: rapidfuzz scores all groups against that cut-off in one C loop.
+    cutoff = max(0.0, 2 * CLUSTER_THRESHOLD - 100)
     for opinion in db.session.scalars(stmt):
-        words = similar_tokens(opinion.content)
-        if not words:
+        text = _cluster_text(opinion.content)
+        if not text:
             continue
         best, best_score = None, CLUSTER_THRESHOLD
-        for lead_words, cluster in found:
-            score = similarity(words, lead_words)
-            if score >= best_score:
-                best, best_score = cluster, score
+        for _choice, set_score, index in process.extract(
+            text, leads, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=cutoff
+        ):
+            score = (set_score + fuzz.token_sort_ratio(text, leads[index])) / 2
+            if score > best_score or (score == best_score and best is None):
+                best, best_score = found[index], score
         if best is None:
-            found.append((words, Cluster(opinion, [opinion])))
+            leads.append(text)
+            found.append(Cluster(opinion, [opinion]))
         else:
             best.members.append(opinion)
-    groups = [c for _words, c in found if c.size >= min_size]
+    groups = [c for c in found if c.size >= min_size]
     groups.sort(key=lambda c: (-c.size, -c.lead.id))
     return groups[:limit]

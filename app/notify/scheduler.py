@@ -313,10 +313,16 @@ def sweep_cleanup(now: datetime) -> SweepReport:
 def sweep_analytics(now: datetime) -> SweepReport:
     """民意研判: rebuild the stored months whose opinions changed since the last refresh."""
     from app.analytics.refresh import refresh_aggregates
+    from app.analytics.report import build_common_font
 
     result = refresh_aggregates()
+    build_common_font()  # once: the monthly report's cut-down CJK font
     report = SweepReport("民意研判汇总")
-    report.counts = {"重算月份": len(result.months), "指标行": result.opinion_rows, "热词行": result.word_rows}
+    report.counts = {
+        "重算月份": len(result.months),
+        "指标行": result.opinion_rows,
+        "热词行": result.word_rows,
+    }
     return report
 
 

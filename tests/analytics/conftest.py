@@ -28,7 +28,9 @@ class Place:
 
 
 def ensure_categories() -> None:
-    for sort, (code, name) in enumerate((("traffic", "交通出行"), ("env", "环境卫生"), ("legal", "涉法涉诉"))):
+    for sort, (code, name) in enumerate(
+        (("traffic", "交通出行"), ("env", "环境卫生"), ("legal", "涉法涉诉"))
+    ):
         if db.session.query(Category).filter_by(code=code).first() is None:
             db.session.add(Category(code=code, name=name, deadline_workdays=15, sort=sort))
     db.session.flush()

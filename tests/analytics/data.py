@@ -28,7 +28,9 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
 
 
-def add(station: Station, created: datetime, content: str = "小区门口路灯坏了，晚上出行不便。", **fields) -> Opinion:
+def add(
+    station: Station, created: datetime, content: str = "小区门口路灯坏了，晚上出行不便。", **fields
+) -> Opinion:
     """One opinion row exactly as given (no pipeline: the point is known raw values)."""
     n = next(_numbers)
     opinion = Opinion(
@@ -60,24 +62,45 @@ def build(station_a: Station, station_b: Station, d0: date, today: date) -> Data
     a = [
         # Closed on time and satisfied; accepted 23:30 on its acceptance limit (still on time).
         add(
-            A, at(d0), category="traffic", status="closed", accept_due=d0 + timedelta(days=2),
-            accepted_at=at(d0 + timedelta(days=2), 23, 30), deadline=d0 + timedelta(days=15),
-            replied_at=at(d0 + timedelta(days=10)), fed_back_at=at(d0 + timedelta(days=11)),
-            satisfaction="satisfied", rated_at=at(d0 + timedelta(days=12)), closed_at=at(d0 + timedelta(days=12)),
+            A,
+            at(d0),
+            category="traffic",
+            status="closed",
+            accept_due=d0 + timedelta(days=2),
+            accepted_at=at(d0 + timedelta(days=2), 23, 30),
+            deadline=d0 + timedelta(days=15),
+            replied_at=at(d0 + timedelta(days=10)),
+            fed_back_at=at(d0 + timedelta(days=11)),
+            satisfaction="satisfied",
+            rated_at=at(d0 + timedelta(days=12)),
+            closed_at=at(d0 + timedelta(days=12)),
         ),
         # Accepted ten minutes after its limit ended, replied two days late, rated unsatisfied,
         # closed by a supervisor on day 20.
         add(
-            A, at(d0, 15), category="env", status="closed", accept_due=d0 + timedelta(days=2),
-            accepted_at=at(d0 + timedelta(days=3), 0, 10), deadline=d0 + timedelta(days=10),
-            replied_at=at(d0 + timedelta(days=12)), fed_back_at=at(d0 + timedelta(days=13)),
-            satisfaction="unsatisfied", rated_at=at(d0 + timedelta(days=14)), closed_at=at(d0 + timedelta(days=20)),
+            A,
+            at(d0, 15),
+            category="env",
+            status="closed",
+            accept_due=d0 + timedelta(days=2),
+            accepted_at=at(d0 + timedelta(days=3), 0, 10),
+            deadline=d0 + timedelta(days=10),
+            replied_at=at(d0 + timedelta(days=12)),
+            fed_back_at=at(d0 + timedelta(days=13)),
+            satisfaction="unsatisfied",
+            rated_at=at(d0 + timedelta(days=14)),
+            closed_at=at(d0 + timedelta(days=20)),
         ),
         # With the unit and overdue now.
         add(
-            A, at(d0 + timedelta(days=1)), category="traffic", status="assigned",
-            accept_due=d0 + timedelta(days=3), accepted_at=at(d0 + timedelta(days=1), 16),
-            deadline=today - timedelta(days=3), assigned_at=at(d0 + timedelta(days=2)),
+            A,
+            at(d0 + timedelta(days=1)),
+            category="traffic",
+            status="assigned",
+            accept_due=d0 + timedelta(days=3),
+            accepted_at=at(d0 + timedelta(days=1), 16),
+            deadline=today - timedelta(days=3),
+            assigned_at=at(d0 + timedelta(days=2)),
         ),
         # Still pending, past its acceptance limit.
         add(A, at(d0 + timedelta(days=2)), status="pending", accept_due=d0 + timedelta(days=4)),
@@ -85,35 +108,61 @@ def build(station_a: Station, station_b: Station, d0: date, today: date) -> Data
         add(A, at(today - timedelta(days=1)), status="pending", accept_due=today + timedelta(days=1)),
         # Not accepted.
         add(
-            A, at(d0 + timedelta(days=3)), status="rejected", accept_due=d0 + timedelta(days=5),
+            A,
+            at(d0 + timedelta(days=3)),
+            status="rejected",
+            accept_due=d0 + timedelta(days=5),
             closed_at=at(d0 + timedelta(days=4)),
         ),
         # 涉法涉诉, guided: answered to the resident, not overdue.
         add(
-            A, at(d0 + timedelta(days=4)), category="legal", status="guided", is_legal=True,
-            accept_due=d0 + timedelta(days=6), accepted_at=at(d0 + timedelta(days=4), 11),
+            A,
+            at(d0 + timedelta(days=4)),
+            category="legal",
+            status="guided",
+            is_legal=True,
+            accept_due=d0 + timedelta(days=6),
+            accepted_at=at(d0 + timedelta(days=4), 11),
             deadline=today + timedelta(days=5),
         ),
         # Closed the day it came in, basically satisfied.
         add(
-            A, at(d0 + timedelta(days=5), 9), category="env", status="closed",
-            accept_due=d0 + timedelta(days=7), accepted_at=at(d0 + timedelta(days=5), 10),
-            fed_back_at=at(d0 + timedelta(days=5), 16), satisfaction="basically_satisfied",
-            rated_at=at(d0 + timedelta(days=5), 17), closed_at=at(d0 + timedelta(days=5), 17),
+            A,
+            at(d0 + timedelta(days=5), 9),
+            category="env",
+            status="closed",
+            accept_due=d0 + timedelta(days=7),
+            accepted_at=at(d0 + timedelta(days=5), 10),
+            fed_back_at=at(d0 + timedelta(days=5), 16),
+            satisfaction="basically_satisfied",
+            rated_at=at(d0 + timedelta(days=5), 17),
+            closed_at=at(d0 + timedelta(days=5), 17),
         ),
     ]
     B = station_b
     b = [
         add(
-            B, at(d0), category="env", status="closed", accept_due=d0 + timedelta(days=2),
-            accepted_at=at(d0 + timedelta(days=1)), deadline=d0 + timedelta(days=15),
-            replied_at=at(d0 + timedelta(days=5)), fed_back_at=at(d0 + timedelta(days=6)),
-            satisfaction="satisfied", rated_at=at(d0 + timedelta(days=7)), closed_at=at(d0 + timedelta(days=7)),
+            B,
+            at(d0),
+            category="env",
+            status="closed",
+            accept_due=d0 + timedelta(days=2),
+            accepted_at=at(d0 + timedelta(days=1)),
+            deadline=d0 + timedelta(days=15),
+            replied_at=at(d0 + timedelta(days=5)),
+            fed_back_at=at(d0 + timedelta(days=6)),
+            satisfaction="satisfied",
+            rated_at=at(d0 + timedelta(days=7)),
+            closed_at=at(d0 + timedelta(days=7)),
         ),
         add(B, at(d0 + timedelta(days=1)), status="pending", accept_due=d0 + timedelta(days=3)),
         add(
-            B, at(d0 + timedelta(days=2)), category="traffic", status="assigned",
-            accept_due=d0 + timedelta(days=4), accepted_at=at(d0 + timedelta(days=2)),
+            B,
+            at(d0 + timedelta(days=2)),
+            category="traffic",
+            status="assigned",
+            accept_due=d0 + timedelta(days=4),
+            accepted_at=at(d0 + timedelta(days=2)),
             deadline=today - timedelta(days=1),
         ),
     ]

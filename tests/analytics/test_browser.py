@@ -23,7 +23,9 @@ def seed(live_app) -> dict:
         district = create_region(code="320213", name="梁溪区", parent=city)
         town = create_region(code="320213001", name="崇安寺街道", parent=district)
         station = create_station(
-            region=town, kind="home", data={"name": "崇安寺街道人大代表之家", "address": "中山路1号", "phone": "0510-1"}
+            region=town,
+            kind="home",
+            data={"name": "崇安寺街道人大代表之家", "address": "中山路1号", "phone": "0510-1"},
         )
         # "traffic" (交通出行) is one of the categories the migrations seed.
         create_user(
@@ -53,7 +55,9 @@ def test_dashboard_charts_and_drill_down(live_app, live_server, desktop_page):
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     missing: list[str] = []
     # The browser asks for /favicon.ico on its own; the console has none (not this page's doing).
-    page.on("response", lambda r: missing.append(r.url) if r.status == 404 and "favicon" not in r.url else None)
+    page.on(
+        "response", lambda r: missing.append(r.url) if r.status == 404 and "favicon" not in r.url else None
+    )
     page.goto(live_server + "/console/analytics/")
     page.fill("#f-username", "browser_city")
     page.fill("#f-password", PASSWORD)

@@ -41,7 +41,9 @@ def test_overview_shows_the_districts_numbers(login, place):
 
 def test_drill_down_lists_the_opinions_behind_a_number(login, place):
     client = login(place.users["district_a"])
-    html = client.get("/console/analytics/opinions", query_string=_q(place, metric="overdue")).get_data(as_text=True)
+    html = client.get("/console/analytics/opinions", query_string=_q(place, metric="overdue")).get_data(
+        as_text=True
+    )
     assert place.data.a[2].tracking_no in html
     assert place.data.b[2].tracking_no not in html  # B's overdue one is not A's business
     assert "共 1 条" in html
@@ -55,9 +57,17 @@ def test_drill_down_lists_the_opinions_behind_a_number(login, place):
 
 def test_out_of_scope_filters_are_404(login, place):
     client = login(place.users["district_a"])
-    assert client.get("/console/analytics/", query_string={"region": place.tree["district_b"].id}).status_code == 404
+    assert (
+        client.get("/console/analytics/", query_string={"region": place.tree["district_b"].id}).status_code
+        == 404
+    )
     assert client.get("/console/analytics/", query_string={"station": place.station_b.id}).status_code == 404
-    assert client.get("/console/analytics/report", query_string={"region": place.tree["district_b"].id}).status_code == 404
+    assert (
+        client.get(
+            "/console/analytics/report", query_string={"region": place.tree["district_b"].id}
+        ).status_code
+        == 404
+    )
 
 
 def test_topics_and_work_pages(login, place):

@@ -72,7 +72,8 @@ def test_refresh_is_idempotent_and_equals_live(place, monkeypatch):
         with monkeypatch.context() as m:
             _live(m)
             live_figures = [
-                (totals(scope, f, today), figures(scope, f, today, ("month", "station"))) for f in _periods(place)
+                (totals(scope, f, today), figures(scope, f, today, ("month", "station")))
+                for f in _periods(place)
             ]
             live_words = word_counts(scope, _periods(place)[0], today)
         assert stored_figures == live_figures, user
@@ -98,7 +99,9 @@ def test_a_change_after_the_refresh_is_counted_live(place):
     assert totals(scope, f, place.today) == after
 
 
-def test_the_scheduler_runs_the_refresh(place):
+def test_the_scheduler_runs_the_refresh(place, monkeypatch):
+    # The report font is cut once per installation (slow); not what this test is about.
+    monkeypatch.setattr("app.analytics.report.build_common_font", lambda: None)
     _age(place)
     assert "analytics" in SWEEPS
     report = run_sweep("analytics")
@@ -113,3 +116,13 @@ def test_stored_figures_keep_the_scope(place, user):
     scope = scope_of(place.users[user])
     c = totals(scope, _periods(place)[0], place.today)
     assert c.received == (8 if user == "district_a" else 3)
+
+
+def test_demo_opinions_are_idempotent(place, runner):
+    from app.analytics.demo import seed_demo_opinions
+
+    added = seed_demo_opinions(60)
+    assert added == 60
+    assert seed_demo_opinions(60) == 0
+    result = runner.invoke(args=["analytics", "refresh"])
+    assert result.exit_code == 0, result.output

@@ -79,7 +79,12 @@ def test_hotwords_are_scoped(client, place, staff_token):
 def test_similar_opinions_make_one_cluster(place):
     first = place.today - timedelta(days=5)
     for i in range(5):
-        add(place.station_a, at(first, 9 + i), "学前街社区门口的窨井盖坏了，晚上路过很危险", resident_id=f"r{i % 4}")
+        add(
+            place.station_a,
+            at(first, 9 + i),
+            "学前街社区门口的窨井盖坏了，晚上路过很危险",
+            resident_id=f"r{i % 4}",
+        )
     add(place.station_a, at(first, 16), "希望增加社区食堂的供餐时间")
     db.session.commit()
     groups = clusters(scope_of(place.users["district_a"]), Filters(first, place.today))
