@@ -34,4 +34,6 @@ def demo_command() -> None:
         raise click.ClickException(exc.message) from None
     result = refresh_aggregates()
     db.session.commit()
-    click.echo(f"新增演示意见 {added} 条；重算 {len(result.months)} 个月。打开 /console/analytics/ 查看民意研判。")
+    click.echo(
+        f"新增演示意见 {added} 条；重算 {len(result.months)} 个月。打开 /console/analytics/ 查看民意研判。"
+    )

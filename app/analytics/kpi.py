@@ -14,7 +14,7 @@ read their numbers through ``figures()`` and the rates through ``Counters``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
@@ -203,12 +203,10 @@ class Counters:
     close_days: dict[int, int] = field(default_factory=dict)
 
     def add(self, other: Counters) -> None:
-        for f in fields(self):
-            if f.name == "close_days":
-                for days, n in other.close_days.items():
-                    self.close_days[days] = self.close_days.get(days, 0) + n
-            else:
-                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for days, n in other.close_days.items():
+            self.close_days[days] = self.close_days.get(days, 0) + n
 
     @staticmethod
     def _rate(num: int, den: int) -> float | None:
@@ -263,6 +261,9 @@ class Counters:
             "feedback_rate": self.feedback_rate,
             "satisfaction_rate": self.satisfaction_rate,
         }
+
+
+SUMMED = (*STORED, "late_accept", "overdue")
 
 
 # --- what is asked: period, place, category ---------------------------------------------------
@@ -425,11 +426,18 @@ def figures(
             out[key] = Counters()
         return out[key]
 
+    width = len(group)
+
     def add_counts(rows) -> None:
         for row in rows:
-            c = bucket(row[: len(group)])
-            for name, value in zip(STORED, row[len(group) :], strict=True):
-                setattr(c, name, getattr(c, name) + int(value or 0))
+            key = tuple(_norm(name, value) for name, value in zip(group, row[:width], strict=True))
+            values = [int(v or 0) for v in row[width:]]
+            c = out.get(key)
+            if c is None:
+                out[key] = Counters(*values)  # the stored counters are Counters' first fields
+            else:
+                for name, value in zip(STORED, values, strict=True):
+                    setattr(c, name, getattr(c, name) + value)
 
     def add_days(rows) -> None:
         for row in rows:

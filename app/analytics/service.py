@@ -165,7 +165,9 @@ def base_region(user: StaffUser, f: Filters) -> Region | None:
     return user.region if user.role_enum in ADMIN_ROLES else None
 
 
-def region_table(user: StaffUser, f: Filters, today: date) -> tuple[list[date], list[TableRow]]:
+def region_table(
+    user: StaffUser, f: Filters, today: date, grouped: dict | None = None
+) -> tuple[list[date], list[TableRow]]:
     """One row per child region of the region looked at (or per station at the bottom), each
     with its counters and received per month (the sparkline)."""
     scope = scope_of(user)
@@ -197,7 +199,8 @@ def region_table(user: StaffUser, f: Filters, today: date) -> tuple[list[date], 
             )
         owner[station_id] = key
     index = {m: i for i, m in enumerate(months)}
-    grouped = figures(scope, f, today, ("station", "month"), close_days=False)
+    if grouped is None:
+        grouped = figures(scope, f, today, ("station", "month"), close_days=False)
     for (station_id, month), counters in grouped.items():
         key = owner.get(station_id)
         if key is None:
@@ -209,9 +212,15 @@ def region_table(user: StaffUser, f: Filters, today: date) -> tuple[list[date], 
     return months, ordered
 
 
-def trend(scope: Scope, f: Filters, today: date) -> dict:
-    """Received, accepted and closed per month of the period (a chart's data)."""
-    by_month = figures(scope, f, today, ("month",), close_days=False)
+def trend(scope: Scope, f: Filters, today: date, grouped: dict | None = None) -> dict:
+    """Received, accepted and closed per month of the period (a chart's data); from the
+    station × month figures when the caller has them already."""
+    if grouped is None:
+        by_month = figures(scope, f, today, ("month",), close_days=False)
+    else:
+        by_month: dict[tuple, Counters] = {}
+        for (_station, month), counters in grouped.items():
+            by_month.setdefault((month,), Counters()).add(counters)
     months = months_between(f.date_from, f.date_to)
     return {
         "months": months,

@@ -13,6 +13,7 @@ from app.analytics.kpi import (
     KPIS,
     METRICS,
     WORK_KPIS,
+    figures,
     kpi_items,
     metric_condition,
     opinion_conditions,
@@ -85,9 +86,11 @@ def overview():
     scope = scope_of(user)
     f = req.filters
     counters = totals(scope, f, today)
-    series = trend(scope, f, today)
+    # One station × month grouping feeds both the trend and the region table.
+    grouped = figures(scope, f, today, ("station", "month"), close_days=False)
+    series = trend(scope, f, today, grouped)
     cats = categories(scope, f, today)
-    months, rows = region_table(user, f, today)
+    months, rows = region_table(user, f, today, grouped)
     work = work_figures(scope, f, today)
     trend_chart = {
         "type": "line",
