@@ -25,7 +25,7 @@ class StatsArgs(ma.Schema):
     date_from = fields.Date(
         data_key="from",
         validate=DATE_RANGE,
-        metadata={"description": "提交日期起 YYYY-MM-DD（含），默认 11 个月前的月初"},
+        metadata={"description": "提交日期起 YYYY-MM-DD（含），默认截止日期前 11 个月的月初"},
     )
     date_to = fields.Date(
         data_key="to", validate=DATE_RANGE, metadata={"description": "提交日期止 YYYY-MM-DD（含），默认今天"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -195,7 +196,7 @@ def build_common_font() -> Path | None:
     subsetter.populate(text="".join(sorted(common_chars())))
     subsetter.subset(font)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     font.save(str(partial))
     os.replace(partial, target)  # atomic: a reader sees no half-written font
     return target
@@ -221,7 +222,7 @@ def cached_pdf(r: MonthlyReport, html: str) -> bytes:
         return target.read_bytes()
     pdf = render_pdf(r)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     partial.write_bytes(pdf)
     os.replace(partial, target)
     for old in folder.glob(f"{prefix}*.pdf"):  # earlier versions of this region's month

@@ -47,7 +47,7 @@ UNCLASSIFIED = "未分类"
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The last twelve months, this one included."""
+    """The twelve months up to ``today``, its own month included."""
     first = month_start(today)
     for _ in range(11):
         first = month_start(first - timedelta(days=1))
@@ -102,9 +102,9 @@ def _id(raw: object) -> int | None:
 def parse_request(args: Mapping[str, object], user: StaffUser, today: date) -> Request:
     """Console filters: from/to (dates), region and station (ids in the user's scope, else 404)."""
     problems: list[str] = []
-    start, end = default_period(today)
-    date_from = _date(args.get("from"), "开始日期", problems) or start
-    date_to = _date(args.get("to"), "结束日期", problems) or (end if not args.get("from") else today)
+    date_to = _date(args.get("to"), "结束日期", problems) or today
+    # Without a start: the twelve months up to the end.
+    date_from = _date(args.get("from"), "开始日期", problems) or default_period(date_to)[0]
     if date_from > date_to:
         problems.append("开始日期晚于结束日期，已对调。")
         date_from, date_to = date_to, date_from
@@ -120,9 +120,8 @@ def parse_request(args: Mapping[str, object], user: StaffUser, today: date) -> R
 
 def resolve_api_filters(user: StaffUser, args: dict, today: date) -> Filters:
     """Staff API filters: from/to dates, region and station by code; outside the scope → 404."""
-    start, end = default_period(today)
-    date_from = args.get("date_from") or start
-    date_to = args.get("date_to") or (end if not args.get("date_from") else today)
+    date_to = args.get("date_to") or today
+    date_from = args.get("date_from") or default_period(date_to)[0]
     if date_from > date_to:
         raise ValidationFailed("开始日期不能晚于结束日期。", code="invalid_period", field="from")
     if (date_to - date_from).days > RANGE_MAX_DAYS:

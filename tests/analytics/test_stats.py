@@ -128,3 +128,12 @@ def test_stats_need_a_token(client, place):
 def test_the_api_documents_both_routes(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/staff/stats" in paths and "/api/v1/staff/stats/hotwords" in paths
+
+
+def test_defaults_are_the_last_twelve_months(client, place, staff_token):
+    headers = staff_token(place.users["district_a"])
+    assert client.get("/api/v1/staff/stats", headers=headers).get_json()["received"] == 8
+    body = client.get("/api/v1/staff/stats", query_string={"to": place.today.isoformat()}, headers=headers)
+    assert body.get_json()["received"] == 8
+    old = client.get("/api/v1/staff/stats", query_string={"to": "2020-06-30"}, headers=headers)
+    assert old.status_code == 200 and old.get_json()["received"] == 0
