@@ -278,6 +278,7 @@ class Filters:
     region: Region | None = None
     station: Station | None = None
     category: str | None = None
+    only_stations: tuple[int, ...] | None = None  # set by figures() for a region table
 
     def previous(self) -> Filters:
         """The period of the same length just before this one (for "change" and rising topics)."""
@@ -320,6 +321,8 @@ def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]
         )
     if f.station is not None:
         where.append(column == f.station.id)
+    if f.only_stations is not None:
+        where.append(column.in_(f.only_stations))
     return where
 
 
@@ -341,6 +344,8 @@ def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[
         where.append(Opinion.station_id == f.station.id)
     if f.category is not None:
         where.append(func.coalesce(Opinion.category, "") == f.category)
+    if f.only_stations is not None:
+        where.append(Opinion.station_id.in_(f.only_stations))
     return where
 
 
@@ -388,18 +393,22 @@ def split_period(scope: Scope, f: Filters, today: date) -> tuple[list[date], lis
 GROUPS = ("month", "category", "station")
 
 
-def _live_key(name: str):
-    return {
-        "month": local_month(Opinion.created_at),
-        "category": func.coalesce(Opinion.category, ""),
-        "station": Opinion.station_id,
-    }[name]
+def _grouped_station(column, station_groups: dict[int, list[int]] | None):
+    if station_groups is None:
+        return column
+    return case(*((column.in_(ids), key) for key, ids in station_groups.items() if ids), else_=None)
 
 
-def _stored_key(name: str, table):
-    return {"month": table.month, "category": getattr(table, "category", None), "station": table.station_id}[
-        name
-    ]
+def _live_key(name: str, station_groups: dict[int, list[int]] | None = None):
+    if name == "station":
+        return _grouped_station(Opinion.station_id, station_groups)
+    return {"month": local_month(Opinion.created_at), "category": func.coalesce(Opinion.category, "")}[name]
+
+
+def _stored_key(name: str, table, station_groups: dict[int, list[int]] | None = None):
+    if name == "station":
+        return _grouped_station(table.station_id, station_groups)
+    return {"month": table.month, "category": getattr(table, "category", None)}[name]
 
 
 def _norm(name: str, key):
@@ -415,10 +424,19 @@ def figures(
     group: tuple[str, ...] = (),
     *,
     close_days: bool = True,
+    station_groups: dict[int, list[int]] | None = None,
 ) -> dict[tuple, Counters]:
     """The KPI counters of the opinions the filters select, grouped by any of month, category
-    and station: ``{(key, ...): Counters}``; ungrouped, the one key is ``()``."""
+    and station: ``{(key, ...): Counters}``; ungrouped, the one key is ``()``.
+
+    With ``station_groups`` ({key: [station ids]}) "station" groups by those keys instead,
+    summed in SQL (a region table's rows); stations in no group are left out."""
     out: dict[tuple, Counters] = {}
+    if station_groups is not None:
+        station_groups = {key: ids for key, ids in station_groups.items() if ids}
+        if not station_groups:
+            return {(): Counters()} if not group else {}
+        f = replace(f, only_stations=tuple(i for ids in station_groups.values() for i in ids))
 
     def bucket(raw) -> Counters:
         key = tuple(_norm(name, value) for name, value in zip(group, raw, strict=True))
@@ -446,10 +464,10 @@ def figures(
             c.close_days[d] = c.close_days.get(d, 0) + n
 
     stored, live = split_period(scope, f, today)
-    keys_live = [_live_key(name) for name in group]
+    keys_live = [_live_key(name, station_groups) for name in group]
     if stored:
         t = OpinionMonth
-        keys = [_stored_key(name, t) for name in group]
+        keys = [_stored_key(name, t, station_groups) for name in group]
         where = [t.month.in_(stored), *station_filter(scope, f, t.station_id)]
         if f.category is not None:
             where.append(t.category == f.category)
@@ -460,7 +478,7 @@ def figures(
         )
         if close_days and "category" not in group and f.category is None:
             h = CloseDaysMonth
-            hkeys = [_stored_key(name, h) for name in group]
+            hkeys = [_stored_key(name, h, station_groups) for name in group]
             hwhere = [h.month.in_(stored), *station_filter(scope, f, h.station_id)]
             add_days(
                 db.session.execute(
@@ -481,7 +499,7 @@ def figures(
                     )
                 )
     exprs = counter_expressions()
-    keys = [_live_key(name) for name in group]
+    keys = [_live_key(name, station_groups) for name in group]
     for lo, hi in live:
         where = opinion_conditions(scope, replace(f, date_from=lo, date_to=hi))
         add_counts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -164,16 +165,13 @@ def base_region(user: StaffUser, f: Filters) -> Region | None:
     return user.region if user.role_enum in ADMIN_ROLES else None
 
 
-def region_table(
-    user: StaffUser, f: Filters, today: date, grouped: dict | None = None
-) -> tuple[list[date], list[TableRow]]:
-    """One row per child region of the region looked at (or per station at the bottom), each
-    with its counters and received per month (the sparkline)."""
+def table_rows(user: StaffUser, f: Filters, months: int) -> tuple[list[TableRow], dict[int, list[int]]]:
+    """The region table's rows (child regions of the region looked at, or stations at the
+    bottom) and which stations each row sums, keyed by the row's index."""
     scope = scope_of(user)
-    months = months_between(f.date_from, f.date_to)
     where = [visible(Station, scope)] + ([Station.id == f.station.id] if f.station else [])
     stations = db.session.execute(
-        select(Station.id, Station.name, Region.path).join(Region).where(*where)
+        select(Station.id, Station.name, Region.path).join(Region).where(*where).order_by(Station.id)
     ).all()
     base = base_region(user, f) if f.station is None else None
     children: list[Region] = []
@@ -181,33 +179,45 @@ def region_table(
         children = list(
             db.session.scalars(select(Region).where(Region.parent_id == base.id).order_by(Region.code))
         )
-    rows: dict[object, TableRow] = {}
-    owner: dict[int, object] = {}
+    rows: list[TableRow] = []
+    index: dict[object, int] = {}
+    members: dict[int, list[int]] = {}
     for station_id, name, path in stations:
         if base is not None and not path.startswith(base.path):
             continue
         child = next((c for c in children if path.startswith(c.path)), None)
-        if child is not None:
-            key: object = ("r", child.id)
-            if key not in rows:
-                rows[key] = TableRow(child.name, child, None, Counters(), [0] * len(months))
-        else:
-            key = ("s", station_id)
-            rows[key] = TableRow(
-                name, None, db.session.get(Station, station_id), Counters(), [0] * len(months)
-            )
-        owner[station_id] = key
-    index = {m: i for i, m in enumerate(months)}
+        key: object = ("r", child.id) if child is not None else ("s", station_id)
+        if key not in index:
+            index[key] = len(rows)
+            if child is not None:
+                rows.append(TableRow(child.name, child, None, Counters(), [0] * months))
+            else:
+                station = SimpleNamespace(id=station_id, name=name)
+                rows.append(TableRow(name, None, station, Counters(), [0] * months))
+        members.setdefault(index[key], []).append(station_id)
+    return rows, members
+
+
+def region_table(
+    user: StaffUser, f: Filters, today: date, grouped: dict | None = None
+) -> tuple[list[date], list[TableRow]]:
+    """One row per child region of the region looked at (or per station at the bottom), each
+    with its counters and received per month (the sparkline), summed in SQL per row."""
+    months = months_between(f.date_from, f.date_to)
+    rows, members = table_rows(user, f, len(months))
     if grouped is None:
-        grouped = figures(scope, f, today, ("station", "month"), close_days=False)
-    for (station_id, month), counters in grouped.items():
-        key = owner.get(station_id)
-        if key is None:
+        grouped = figures(
+            scope_of(user), f, today, ("station", "month"), close_days=False, station_groups=members
+        )
+    position = {m: i for i, m in enumerate(months)}
+    for (row_index, month), counters in grouped.items():
+        if row_index is None or row_index == "":
             continue
-        rows[key].counters.add(counters)
-        if month in index:
-            rows[key].spark[index[month]] += counters.received
-    ordered = sorted(rows.values(), key=lambda r: (-r.counters.received, r.label))
+        row = rows[int(row_index)]
+        row.counters.add(counters)
+        if month in position:
+            row.spark[position[month]] += counters.received
+    ordered = sorted(rows, key=lambda r: (-r.counters.received, r.label))
     return months, ordered
 
 

@@ -28,6 +28,7 @@ from app.analytics.service import (
     category_names,
     parse_request,
     region_table,
+    table_rows,
     trend,
 )
 from app.analytics.words import clusters, hot_words, period_words, rising_topics
@@ -51,14 +52,12 @@ def _common(req: Request, today: date) -> dict:
         "f": req.filters,
         "today": today,
         "regions": region_options() if user.role_enum in ADMIN_ROLES else [],
-        "stations": list(
-            db.session.scalars(
-                select(Station)
-                .where(visible(Station, user))
-                .order_by(Station.region_id, Station.name)
-                .limit(500)
-            )
-        ),
+        "stations": db.session.execute(
+            select(Station.id, Station.name)
+            .where(visible(Station, user))
+            .order_by(Station.region_id, Station.name)
+            .limit(500)
+        ).all(),
         "refreshed": last_refresh(),
         "to_local": to_local,
         "kpis": KPIS,
@@ -86,8 +85,9 @@ def overview():
     scope = scope_of(user)
     f = req.filters
     counters = totals(scope, f, today)
-    # One station × month grouping feeds both the trend and the region table.
-    grouped = figures(scope, f, today, ("station", "month"), close_days=False)
+    # One grouping by table row × month feeds both the region table and the trend.
+    _n, members = table_rows(user, f, 0)
+    grouped = figures(scope, f, today, ("station", "month"), close_days=False, station_groups=members)
     series = trend(scope, f, today, grouped)
     cats = categories(scope, f, today)
     months, rows = region_table(user, f, today, grouped)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
@@ -117,7 +118,7 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
 
 @dataclass
 class HeatRow:
-    station: Station
+    station: Any  # (id, name)
     cells: list[int]  # service days held in each month
 
 
@@ -133,10 +134,10 @@ def service_day_heat(
     for station_id, day in db.session.execute(stmt):
         key = month_start(day)
         counts[station_id][key] = counts[station_id].get(key, 0) + 1
-    stations = db.session.scalars(
-        select(Station)
+    stations = db.session.execute(
+        select(Station.id, Station.name)
         .where(visible(Station, scope), *_station_conditions(f, Station.id))
         .order_by(Station.region_id, Station.name)
         .limit(limit)
-    )
+    ).all()
     return months, [HeatRow(s, [counts[s.id].get(m, 0) for m in months]) for s in stations]

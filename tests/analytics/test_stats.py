@@ -137,3 +137,25 @@ def test_defaults_are_the_last_twelve_months(client, place, staff_token):
     assert body.get_json()["received"] == 8
     old = client.get("/api/v1/staff/stats", query_string={"to": "2020-06-30"}, headers=headers)
     assert old.status_code == 200 and old.get_json()["received"] == 0
+
+
+def test_region_table_rows_equal_the_raw_rows(place):
+    from app.analytics.service import region_table, trend
+
+    first, last = period_of(place.data.d0, place.today)
+    f = Filters(first, last)
+    _months, rows = region_table(place.users["city"], f, place.today)
+    by_label = {row.label: row for row in rows}
+    for label, opinions in (("A区", place.data.a), ("B区", place.data.b)):
+        want = expected(opinions, place.today)
+        got = by_label[label].counters
+        assert (got.received, got.accepted, got.closed, got.overdue) == (
+            want["received"],
+            want["accepted"],
+            want["closed"],
+            want["overdue"],
+        )
+        assert got.on_time_close_rate == pytest.approx(want["on_time_close_rate"])
+        assert sum(by_label[label].spark) == want["received"]
+    series = trend(scope_of(place.users["city"]), f, place.today)
+    assert sum(series["received"]) == 11
