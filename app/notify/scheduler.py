@@ -316,7 +316,8 @@ def sweep_analytics(now: datetime) -> SweepReport:
     from app.analytics.report import build_common_font
 
     result = refresh_aggregates()
-    build_common_font()  # once: the monthly report's cut-down CJK font
+    if not current_app.testing:
+        build_common_font()  # once per installation: the monthly report's cut-down CJK font
     report = SweepReport("民意研判汇总")
     report.counts = {
         "重算月份": len(result.months),
