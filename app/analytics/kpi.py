@@ -28,6 +28,7 @@ from app.opinions.models import Opinion, OpinionStatus
 from app.regions.models import Region
 from app.stations.models import Station
 from app.timeutil import LOCAL_TZ
+from app.units.models import HandlingUnit
 
 S = OpinionStatus
 REFRESH_NAME = "opinions"
@@ -278,6 +279,7 @@ class Filters:
     region: Region | None = None
     station: Station | None = None
     category: str | None = None
+    unit: HandlingUnit | None = None  # the unit an opinion is assigned to now
     only_stations: tuple[int, ...] | None = None  # set by figures() for a region table
 
     def previous(self) -> Filters:
@@ -346,6 +348,8 @@ def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[
         where.append(func.coalesce(Opinion.category, "") == f.category)
     if f.only_stations is not None:
         where.append(Opinion.station_id.in_(f.only_stations))
+    if f.unit is not None:
+        where.append(Opinion.unit_id == f.unit.id)
     return where
 
 
@@ -368,7 +372,7 @@ def dirty_months() -> set[date] | None:
 
 def split_period(scope: Scope, f: Filters, today: date) -> tuple[list[date], list[tuple[date, date]]]:
     """Whole months the stored rows can answer for, and the (from, to) day ranges to count live."""
-    if not uses_store(scope):
+    if not uses_store(scope) or f.unit is not None:  # the stored rows are not split by unit
         return [], [(f.date_from, f.date_to)]
     dirty = dirty_months()
     if dirty is None:

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.opinions.models import Category
 from app.regions.models import Region
 from app.stations.models import Station
+from app.units.models import HandlingUnit
 
 ANALYSTS = frozenset(ADMIN_ROLES) | {Role.STATION_STAFF}
 OVERVIEW_KPIS = (
@@ -75,6 +76,7 @@ class Request:
             "region": f.region.id if f.region else None,
             "station": f.station.id if f.station else None,
             "category": f.category,
+            "unit": f.unit.id if f.unit else None,
         }
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, "")}
@@ -116,7 +118,9 @@ def parse_request(args: Mapping[str, object], user: StaffUser, today: date) -> R
     region = get_visible(Region, region_id, user) if region_id is not None else None
     station = get_visible(Station, station_id, user) if station_id is not None else None
     category = str(args.get("category") or "").strip()[:32] or None
-    return Request(Filters(date_from, date_to, region, station, category), problems)
+    unit_id = _id(args.get("unit"))
+    unit = get_visible(HandlingUnit, unit_id, user) if unit_id is not None else None
+    return Request(Filters(date_from, date_to, region, station, category, unit), problems)
 
 
 def resolve_api_filters(user: StaffUser, args: dict, today: date) -> Filters:

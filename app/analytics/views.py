@@ -41,6 +41,7 @@ from app.extensions import db
 from app.opinions.models import Opinion
 from app.stations.models import Station
 from app.timeutil import local_now, to_local
+from app.units.models import HandlingUnit
 
 IDS_MAX = 400
 
@@ -58,6 +59,13 @@ def _common(req: Request, today: date) -> dict:
             .order_by(Station.region_id, Station.name)
             .limit(500)
         ).all(),
+        "units": db.session.execute(
+            select(HandlingUnit.id, HandlingUnit.name)
+            .where(visible(HandlingUnit, user))
+            .order_by(HandlingUnit.name)
+        ).all()
+        if user.role_enum in ADMIN_ROLES
+        else [],
         "refreshed": last_refresh(),
         "to_local": to_local,
         "kpis": KPIS,

@@ -96,3 +96,17 @@ def test_units_and_deputies_have_no_dashboard(login, place, make_user, make_unit
     unit = make_unit(place.tree["town_a"])
     client = login(make_user("unit_staff", unit))
     assert client.get("/console/analytics/").status_code == 403
+
+
+def test_unit_filter_counts_what_the_unit_holds_now(login, place, make_unit):
+    from app.extensions import db
+
+    unit = make_unit(place.tree["town_a"], name="A镇住建局")
+    place.data.a[2].unit_id = unit.id  # the overdue one
+    db.session.commit()
+    client = login(place.users["district_a"])
+    html = client.get("/console/analytics/", query_string=_q(place, unit=unit.id)).get_data(as_text=True)
+    assert _card(html, "received") == "1" and _card(html, "overdue") == "1"
+    foreign = make_unit(place.tree["town_b"], name="B镇住建局")
+    db.session.commit()
+    assert client.get("/console/analytics/", query_string={"unit": foreign.id}).status_code == 404
