@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import web_errors
+    from app.analytics import bp as console_analytics_bp
     from app.api import init_api
     from app.console import bp as console_bp
     from app.console_ledger import bp as console_ledger_bp
@@ -76,9 +77,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(console_rating_bp, url_prefix="/console/ratings")
     app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
     app.register_blueprint(console_notify_bp, url_prefix="/console/notify")
+    app.register_blueprint(console_analytics_bp, url_prefix="/console/analytics")
     init_api(app)
     web_errors.init_app(app)
 
+    from app.analytics.cli import analytics_cli
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
@@ -92,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)
     app.cli.add_command(plaques_cli)
+    app.cli.add_command(analytics_cli)
 
     from app.exports.cli import export_cli
 
@@ -113,6 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
+    from app.analytics import models as _analytics  # noqa: F401
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
     from app.exports import models as _exports  # noqa: F401

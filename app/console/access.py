@@ -37,6 +37,7 @@ PUBLIC_ENDPOINTS = frozenset({"console.login"})
 NAV = (
     ("console.dashboard", "工作台", "console.dashboard", EVERYONE),
     ("console_opinions.inbox", "意见办理", "console_opinions", EVERYONE),
+    ("console_analytics.overview", "民意研判", "console_analytics", ADMINS | {Role.STATION_STAFF}),
     ("console.regions", "区域", "console.region", ADMINS),
     ("console.stations", "家站点", "console.station", STATION_VIEWERS),
     ("console.receptions", "接待活动", "console.reception", RECEPTION_VIEWERS),

@@ -430,6 +430,23 @@ def sweep_cleanup(now: datetime) -> SweepReport:
     return report
 
 
+def sweep_analytics(now: datetime) -> SweepReport:
+    """民意研判: rebuild the stored months whose opinions changed since the last refresh."""
+    from app.analytics.refresh import refresh_aggregates
+    from app.analytics.report import build_common_font
+
+    result = refresh_aggregates()
+    if not current_app.testing:
+        build_common_font()  # once per installation: the monthly report's cut-down CJK font
+    report = SweepReport("民意研判汇总")
+    report.counts = {
+        "重算月份": len(result.months),
+        "指标行": result.opinion_rows,
+        "热词行": result.word_rows,
+    }
+    return report
+
+
 # In the order --once runs them: generate first (its announcements are then reminded and sent).
 SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "service_days": sweep_service_days,
@@ -440,6 +457,7 @@ SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "staff_digest": sweep_staff_digest,
     "outbox": sweep_outbox,
     "cleanup": sweep_cleanup,
+    "analytics": sweep_analytics,
 }
 
 
@@ -511,6 +529,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False):
         "staff_digest": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
         "outbox": (IntervalTrigger(seconds=20, timezone=LOCAL_TZ), soon),
         "cleanup": (CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), None),
+        "analytics": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
     }
     for name, (trigger, first_run) in plan.items():
         scheduler.add_job(_job, trigger, args=(app, lock, name), id=name, name=name)

@@ -44,6 +44,9 @@ OPERATIONS = {
         "auth": "staff",
         "errors": {"401", "403", "404", "409"},
     },
+    # 民意研判 (issue 9).
+    ("get", "/api/v1/staff/stats"): {"auth": "staff", "errors": {"401", "404", "422"}},
+    ("get", "/api/v1/staff/stats/hotwords"): {"auth": "staff", "errors": {"401", "404", "422"}},
 }
 SECURITY = {True: [{"bearerAuth": []}], "staff": [{"staffBearerAuth": []}]}
 ERROR_REF = "#/components/schemas/Error"

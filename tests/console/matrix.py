@@ -663,9 +663,17 @@ from tests.rating.matrix import SETUP as _RATING_SETUP  # noqa: E402
 
 ROWS += _RATING_ROWS + _EXPORT_ROWS
 SETUP += _RATING_SETUP + _EXPORT_SETUP
+
 # --- 微信绑定 / 代表提醒 (app/notify/console.py): its rows live beside its tests -------------
 from tests.console_notify.matrix import ROWS as _NOTIFY_ROWS  # noqa: E402
 from tests.console_notify.matrix import SETUP as _NOTIFY_SETUP  # noqa: E402
 
 ROWS += _NOTIFY_ROWS
 SETUP += _NOTIFY_SETUP
+
+# --- 民意研判 (app/analytics): its rows live beside its tests --------------------------------
+from tests.analytics.matrix import ROWS as _ANALYTICS_ROWS  # noqa: E402
+from tests.analytics.matrix import SETUP as _ANALYTICS_SETUP  # noqa: E402
+
+ROWS += _ANALYTICS_ROWS
+SETUP += _ANALYTICS_SETUP

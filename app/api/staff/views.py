@@ -1,10 +1,11 @@
 """``/api/v1/staff``: token, who am I, opinions (list, detail, actions), categories, units,
-receptions (create and announce) and the outbox (list, resend)."""
+receptions (create and announce), the outbox (list, resend) and 民意研判 figures (stats, hot words)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 
+from app.analytics.api import HotwordListSchema, HotwordsArgs, StatsArgs, StatsSchema, hotwords_for, stats_for
 from app.api.base import api_blueprint
 from app.api.errors import ErrorSchema
 from app.api.schemas import TokenSchema
@@ -196,3 +197,28 @@ class StaffOutboxResend(MethodView):
         item = resend_for(user, row_id)
         db.session.commit()
         return item
+
+
+# --- 民意研判 (issue 9): figures and hot words, scoped to the caller ---------------------------
+
+
+@blp.route("/stats")
+class StaffStats(MethodView):
+    @staff_required(blp)
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="没有这个区域或家站点，或不在您的管辖范围内")
+    def get(self, args: dict, user: StaffUser):
+        """Opinion KPIs of the period (by submission date) for what the caller may see; rates 0–1 or null."""
+        return stats_for(user, args)
+
+
+@blp.route("/stats/hotwords")
+class StaffStatsHotwords(MethodView):
+    @staff_required(blp)
+    @blp.arguments(HotwordsArgs, location="query")
+    @blp.response(200, HotwordListSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="没有这个区域或家站点，或不在您的管辖范围内")
+    def get(self, args: dict, user: StaffUser):
+        """Hot words of the period's opinions, most frequent first; change against the previous period."""
+        return hotwords_for(user, args)

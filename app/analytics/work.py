@@ -1,0 +1,143 @@
+"""Station work: receptions planned and held, 联系服务群众日 per month, residents received,
+deputies' participation (definitions in ``app.analytics.kpi.WORK_KPIS``).
+
+Receptions are few (one service day a station a month, plus the others), so these are counted
+live from the rows, through the same scope as every console list.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from app.analytics.kpi import Filters, month_start, months_between
+from app.auth.scope import Scope, region_ids_under, visible
+from app.extensions import db
+from app.opinions.models import Channel, Opinion
+from app.receptions.models import (
+    Booking,
+    BookingStatus,
+    Reception,
+    ReceptionDuty,
+    ReceptionKind,
+    ReceptionStatus,
+)
+from app.stations.models import Placement, Station
+
+
+def _reception_conditions(scope: Scope, f: Filters) -> list:
+    where = [
+        visible(Reception, scope),
+        Reception.date >= f.date_from,
+        Reception.date <= f.date_to,
+        Reception.status != ReceptionStatus.CANCELLED,
+    ]
+    where += _station_conditions(f, Reception.station_id)
+    return where
+
+
+def _station_conditions(f: Filters, column) -> list:
+    where = []
+    if f.region is not None:
+        where.append(
+            column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
+        )
+    if f.station is not None:
+        where.append(column == f.station.id)
+    return where
+
+
+def held_condition(today: date):
+    """三(二)2: a reception counts as held once announced and its day has come."""
+    return and_(Reception.status == ReceptionStatus.ANNOUNCED, Reception.date <= today)
+
+
+@dataclass
+class WorkFigures:
+    receptions_planned: int = 0
+    receptions_held: int = 0
+    service_days_held: int = 0
+    residents_received: int = 0
+    deputies_placed: int = 0
+    deputies_on_duty: int = 0
+    service_days_by_month: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def deputies_participation(self) -> float | None:
+        return self.deputies_on_duty / self.deputies_placed if self.deputies_placed else None
+
+    def value(self, key: str):
+        return getattr(self, key)
+
+
+def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
+    """The period's reception figures for what the scope and filters select."""
+    where = _reception_conditions(scope, f)
+    held = held_condition(today)
+    is_service_day = Reception.kind == ReceptionKind.SERVICE_DAY
+    out = WorkFigures()
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.sum(case((held, 1), else_=0)),
+            func.sum(case((and_(held, is_service_day), 1), else_=0)),
+        ).where(*where)
+    ).one()
+    out.receptions_planned = int(row[0] or 0)
+    out.receptions_held = int(row[1] or 0)
+    out.service_days_held = int(row[2] or 0)
+    held_ids = select(Reception.id).where(*where, held)
+    attended = db.session.scalar(
+        select(func.count()).where(
+            Booking.reception_id.in_(held_ids), Booking.status == BookingStatus.ATTENDED
+        )
+    )
+    collected = db.session.scalar(
+        select(func.count()).where(Opinion.reception_id.in_(held_ids), Opinion.channel == Channel.STAFF)
+    )
+    out.residents_received = int(attended or 0) + int(collected or 0)
+    stations = select(Station.id).where(visible(Station, scope), *_station_conditions(f, Station.id))
+    placed = select(Placement.deputy_id).where(Placement.station_id.in_(stations)).distinct()
+    out.deputies_placed = int(db.session.scalar(select(func.count()).select_from(placed.subquery())) or 0)
+    on_duty = (
+        select(ReceptionDuty.deputy_id)
+        .where(ReceptionDuty.reception_id.in_(held_ids), ReceptionDuty.deputy_id.in_(placed))
+        .distinct()
+    )
+    out.deputies_on_duty = int(db.session.scalar(select(func.count()).select_from(on_duty.subquery())) or 0)
+    out.service_days_by_month = {m: 0 for m in months_between(f.date_from, f.date_to)}
+    for day in db.session.scalars(select(Reception.date).where(*where, held, is_service_day)):
+        key = month_start(day)
+        out.service_days_by_month[key] = out.service_days_by_month.get(key, 0) + 1
+    return out
+
+
+@dataclass
+class HeatRow:
+    station: Any  # (id, name)
+    cells: list[int]  # service days held in each month
+
+
+def service_day_heat(
+    scope: Scope, f: Filters, today: date, limit: int = 400
+) -> tuple[list[date], list[HeatRow]]:
+    """Stations × months: how many 联系服务群众日 each station held (附件3: at least one a month)."""
+    months = months_between(f.date_from, f.date_to)
+    counts: dict[int, dict[date, int]] = defaultdict(dict)
+    stmt = select(Reception.station_id, Reception.date).where(
+        *_reception_conditions(scope, f), held_condition(today), Reception.kind == ReceptionKind.SERVICE_DAY
+    )
+    for station_id, day in db.session.execute(stmt):
+        key = month_start(day)
+        counts[station_id][key] = counts[station_id].get(key, 0) + 1
+    stations = db.session.execute(
+        select(Station.id, Station.name)
+        .where(visible(Station, scope), *_station_conditions(f, Station.id))
+        .order_by(Station.region_id, Station.name)
+        .limit(limit)
+    ).all()
+    return months, [HeatRow(s, [counts[s.id].get(m, 0) for m in months]) for s in stations]
