@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import TextClause, bindparam, select, text, update
+from sqlalchemy import TextClause, bindparam, case, select, text, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models_base import utcnow
+from app.stations.lookup import StationRef
 from app.stations.models import Station, StationStatus
 from app.wechat.models import (
     InboundMessage,
@@ -22,6 +24,9 @@ from app.wechat.models import (
     TemplateDelivery,
 )
 from app.wechat.protocol import Inbound
+
+# The scanned station: an ORM row or the cached snapshot a QR scan reads (only ``id`` is used).
+StationLike = Station | StationRef
 
 EARTH_RADIUS_M = 6_371_000
 # A repeated delivery within this window is answered from Redis without touching the database.
@@ -42,18 +47,8 @@ class Outcome:
 # parameters) instead of per call keeps the Python side of each query small.
 
 _SUBSCRIBER = select(Subscriber).where(Subscriber.openid == bindparam("openid"))
+_SUBSCRIBERS = Subscriber.__table__
 _FOLLOWS = StationFollow.__table__
-# A follower scanning a station they follow: one statement, which also says whether they did.
-_FOLLOW_SEEN = (
-    update(_FOLLOWS)
-    .where(
-        # Parameter names must differ from column names in an UPDATE.
-        _FOLLOWS.c.subscriber_id == bindparam("follower"),
-        _FOLLOWS.c.station_id == bindparam("followed"),
-    )
-    .values(last_scanned_at=bindparam("seen_at"), updated_at=bindparam("seen_at"))
-    .returning(_FOLLOWS.c.id)
-)
 _FOLLOWED = (
     select(Station)
     .join(StationFollow, StationFollow.station_id == Station.id)
@@ -62,11 +57,12 @@ _FOLLOWED = (
     .order_by(StationFollow.last_scanned_at.desc(), StationFollow.id.desc())
 )
 _INBOUND = InboundMessage.__table__
-_FIRST_DELIVERY = select(_INBOUND.c.id, _INBOUND.c.reply).where(_INBOUND.c.dedup_key == bindparam("key"))
-_COUNT_DELIVERY = (
+# A repeated delivery: count it on the first one's row and read the reply it got, at once.
+_REPEATED_DELIVERY = (
     update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row_id"))
+    .where(_INBOUND.c.dedup_key == bindparam("key"))
     .values(deliveries=_INBOUND.c.deliveries + 1, last_delivery_at=bindparam("at"))
+    .returning(_INBOUND.c.reply)
 )
 _DONE = (
     update(_INBOUND)
@@ -95,6 +91,84 @@ def _insert_or_nothing(model, values: dict) -> int | None:
 
 
 # -- followers -------------------------------------------------------------------------
+# A SCAN is the commonest push: a follower scanning a plaque (often one they follow). It
+# costs one statement: an upsert of the follow that finds the follower by openid. Only a
+# follower we have not seen, or one who had unsubscribed, takes a second and third.
+
+
+def _dialect_insert(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+@functools.cache
+def _follow_upsert(dialect: str):
+    """Follow a station as the subscribed follower ``openid``; no row when there is none."""
+    insert = _dialect_insert(dialect)
+    now = bindparam("now", type_=_FOLLOWS.c.last_scanned_at.type)
+    follower = select(
+        _SUBSCRIBERS.c.id,
+        bindparam("station_id", type_=_FOLLOWS.c.station_id.type),
+        bindparam("via", type_=_FOLLOWS.c.via.type),
+        now,
+        now,
+        now,
+    ).where(_SUBSCRIBERS.c.openid == bindparam("openid"), _SUBSCRIBERS.c.subscribed.is_(True))
+    columns = ["subscriber_id", "station_id", "via", "last_scanned_at", "created_at", "updated_at"]
+    statement = insert(_FOLLOWS).from_select(columns, follower)
+    # Scanning a followed station again only moves it to the front; ``via`` keeps how they came.
+    statement = statement.on_conflict_do_update(
+        index_elements=["subscriber_id", "station_id"],
+        set_={
+            "last_scanned_at": statement.excluded.last_scanned_at,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    return statement.returning(_FOLLOWS.c.subscriber_id)
+
+
+@functools.cache
+def _subscriber_upsert(dialect: str):
+    """Make ``openid`` a subscribed follower (new, or back after unsubscribing); returns the id."""
+    insert = _dialect_insert(dialect)
+    now = bindparam("now", type_=_SUBSCRIBERS.c.subscribed_at.type)
+    statement = insert(_SUBSCRIBERS).values(
+        openid=bindparam("openid"), subscribed=True, subscribed_at=now, created_at=now, updated_at=now
+    )
+    was_subscribed = _SUBSCRIBERS.c.subscribed.is_(True)
+    # Only a change of state is written: a follower subscribing again keeps their dates.
+    statement = statement.on_conflict_do_update(
+        index_elements=["openid"],
+        set_={
+            "subscribed": True,
+            "subscribed_at": case(
+                (was_subscribed, _SUBSCRIBERS.c.subscribed_at), else_=statement.excluded.subscribed_at
+            ),
+            "unsubscribed_at": case((was_subscribed, _SUBSCRIBERS.c.unsubscribed_at), else_=None),
+            "updated_at": case(
+                (was_subscribed, _SUBSCRIBERS.c.updated_at), else_=statement.excluded.updated_at
+            ),
+        },
+    )
+    return statement.returning(_SUBSCRIBERS.c.id)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _reference(model, pk: int):
+    """The ORM object with this primary key, without a query: its columns load when first read."""
+    found = db.session.identity_map.get(db.session.identity_key(model, pk))
+    if found is not None:
+        return found
+    obj = model(id=pk)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def subscriber_of(openid: str) -> Subscriber | None:
@@ -110,18 +184,30 @@ def _subscriber(openid: str) -> tuple[Subscriber, bool]:
     return subscriber_of(openid), new_id is not None
 
 
-def subscribe(openid: str, *, station: Station | None = None, via: str = "qrscene") -> Subscriber:
-    """Mark ``openid`` as following the account (again), and the station they scanned if any."""
-    subscriber, created = _subscriber(openid)
-    # Only a change of state is written: a follower scanning again costs no update.
-    if not created and not subscriber.subscribed:
-        subscriber.subscribed = True
-        subscriber.subscribed_at = utcnow()
-        subscriber.unsubscribed_at = None
-        db.session.flush()
+def subscribe(openid: str, *, station: StationLike | None = None, via: str = "qrscene") -> Subscriber:
+    """Mark ``openid`` as following the account (again), and the station they scanned if any.
+
+    Idempotent and safe under concurrent deliveries; a follower may follow several stations.
+    """
+    now = utcnow()
+    dialect = _dialect()
     if station is not None:
-        follow_station(subscriber, station, via=via)
-    return subscriber
+        values = {"openid": openid, "station_id": station.id, "via": via, "now": now}
+        subscriber_id = db.session.scalar(_follow_upsert(dialect), values)
+        if subscriber_id is not None:
+            return _reference(Subscriber, subscriber_id)
+    subscriber_id = db.session.scalar(_subscriber_upsert(dialect), {"openid": openid, "now": now})
+    if station is not None:
+        db.session.execute(_follow_upsert(dialect), values)
+    _expire_loaded(Subscriber, subscriber_id)
+    return _reference(Subscriber, subscriber_id)
+
+
+def _expire_loaded(model, pk: int) -> None:
+    # A copy this session loaded before the upsert is out of date now.
+    found = db.session.identity_map.get(db.session.identity_key(model, pk))
+    if found is not None:
+        db.session.expire(found)
 
 
 def unsubscribe(openid: str) -> Subscriber:
@@ -133,18 +219,11 @@ def unsubscribe(openid: str) -> Subscriber:
     return subscriber
 
 
-def follow_station(subscriber: Subscriber, station: Station, *, via: str = "scan") -> bool:
-    """Follow ``station`` (idempotent; a follower may follow several); True when new."""
-    now = utcnow()
-    key = {"subscriber_id": subscriber.id, "station_id": station.id}
-    for _attempt in range(2):
-        seen = {"follower": subscriber.id, "followed": station.id, "seen_at": now}
-        if db.session.execute(_FOLLOW_SEEN, seen).first() is not None:
-            return False
-        if _insert_or_nothing(StationFollow, {**key, "via": via, "last_scanned_at": now}) is not None:
-            return True
-        # A concurrent scan created it between our update and insert: update it now.
-    return False
+def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "scan") -> None:
+    """Follow ``station`` (idempotent; a follower may follow several)."""
+    values = {"openid": subscriber.openid, "station_id": station.id, "via": via, "now": utcnow()}
+    if db.session.scalar(_follow_upsert(_dialect()), values) is None:
+        subscribe(subscriber.openid, station=station, via=via)
 
 
 def followed_stations(openid: str) -> list[Station]:
@@ -253,8 +332,7 @@ def receive(inbound: Inbound, handle: Callable[[Inbound], Outcome]) -> tuple[str
     key = inbound.dedup_key[:160]
     claimed = _insert_or_nothing(InboundMessage, _inbound_values(inbound, key))
     if claimed is None:
-        first_id, reply = db.session.execute(_FIRST_DELIVERY, {"key": key}).one()
-        db.session.execute(_COUNT_DELIVERY, {"row_id": first_id, "at": utcnow()})
+        reply = db.session.execute(_REPEATED_DELIVERY, {"key": key, "at": utcnow()}).scalar_one()
         return reply, True
     outcome = handle(inbound)
     done = {"new_reply": outcome.reply, "new_action": outcome.action[:48], "new_ref": outcome.ref[:64]}

@@ -58,22 +58,47 @@ def _signed_query(nonce: int) -> str:
     return f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}"
 
 
-def build_pushes(count: int, codes: list[str]) -> list[tuple[str, bytes]]:
-    """Alternating SCAN events and text messages (留言, 进度, 值班, help) from 500 residents."""
+def _scan_xml(openid: str, code: str, created: int) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[{code}]]></EventKey>"
+        f"<Ticket><![CDATA[TICKET]]></Ticket></xml>"
+    )
+
+
+def resident(run: int, n: int) -> str:
+    return f"oBench{run:06d}{n % RESIDENTS:05d}"
+
+
+def station_of(n: int, codes: list[str]) -> str:
+    return codes[(n % RESIDENTS) % len(codes)]  # each resident follows one station
+
+
+def first_scans(run: int, codes: list[str]) -> list[tuple[str, bytes]]:
+    """Every resident scans their station's plaque once (the warm-up): they follow it from then on."""
+    base_time = int(time.time()) - 2 * 10**6
+    pushes = []
+    for n in range(RESIDENTS):
+        xml = _scan_xml(resident(run, n), station_of(n, codes), base_time + n)
+        pushes.append((_signed_query(n), xml.encode("utf-8")))
+    return pushes
+
+
+def build_pushes(count: int, codes: list[str], run: int) -> list[tuple[str, bytes]]:
+    """Alternating SCAN events and text messages (值班, 进度, 留言, help) from 500 followers.
+
+    Run after ``first_scans(run, …)``: every sender follows one station, so 值班 names who
+    is on duty there, 留言 stores an opinion (through msg_sec_check) and 进度 lists them.
+    """
     texts = ["值班", "进度", "留言 第{i}条：小区门口路灯坏了两周，晚上出行不便", "你好"]
     base_time = int(time.time()) - 10**6
-    run = uuid.uuid4().int % 10**6
     pushes = []
     for i in range(count):
-        openid = f"oBench{run:06d}{i % RESIDENTS:05d}"
+        n = i % RESIDENTS
+        openid = resident(run, n)
         if i % 2 == 0:
-            code = codes[(i % RESIDENTS) % len(codes)]  # each resident follows one station
-            xml = (
-                f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-                f"</FromUserName><CreateTime>{base_time + i}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                f"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[{code}]]></EventKey>"
-                f"<Ticket><![CDATA[TICKET]]></Ticket></xml>"
-            )
+            xml = _scan_xml(openid, station_of(n, codes), base_time + i)
         else:
             content = texts[(i // 2) % len(texts)].format(i=i)
             xml = (
@@ -212,16 +237,28 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def prepare_database(database_url: str) -> list[str]:
-    """Migrate the database and open a few stations with coordinates; returns their codes."""
+    """Migrate the database and open a few stations; returns their codes.
+
+    Each station has two deputies and an announced reception next week, so a SCAN or 值班
+    answers with who is on duty, as on a real plaque.
+    """
     sys.path.insert(0, str(ROOT))
+    from datetime import time as clock
+    from datetime import timedelta
+
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.deputies.service import create_deputy
     from app.extensions import db
+    from app.receptions.models import Reception, ReceptionDuty
     from app.regions.service import create_region
-    from app.stations.service import create_station
+    from app.stations.service import create_station, place_deputy
+    from app.timeutil import local_now
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None, "SCHEDULER_IN_PROCESS": False}
+    )
     with app.app_context():
         upgrade()
         city = create_region(code="BENCH01", name="压测市", parent=None)
@@ -241,6 +278,22 @@ def prepare_database(database_url: str) -> list[str]:
                 },
             )
             codes.append(station.code)
+            deputies = []
+            for name in (f"压测代表{i}甲", f"压测代表{i}乙"):
+                mandate = {"level": "town", "term": "第十八届", "start_year": 2022}
+                deputy = create_deputy(region=village, data={"name": name}, mandates=[mandate])
+                place_deputy(station, deputy)
+                deputies.append(deputy)
+            reception = Reception(
+                station=station,
+                date=local_now().date() + timedelta(days=7),
+                start=clock(9),
+                end=clock(11, 30),
+                kind="service_day",
+                status="announced",
+            )
+            reception.duties = [ReceptionDuty(deputy=d) for d in deputies]
+            db.session.add(reception)
         db.session.commit()
         db.engine.dispose()
     return codes
@@ -305,8 +358,9 @@ def main() -> None:
             process, port = serve(target, env, args)
             servers.append(process)
             clients = args.concurrency, args.client_processes
-            load(port, build_pushes(min(500, args.count), codes), *clients)  # warm up, not counted
-            results[label] = load(port, build_pushes(args.count, codes), *clients)
+            run = uuid.uuid4().int % 10**6
+            load(port, first_scans(run, codes), *clients)  # warm up, not counted
+            results[label] = load(port, build_pushes(args.count, codes, run), *clients)
             stop(process)
             servers.remove(process)
 
