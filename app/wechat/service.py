@@ -64,12 +64,6 @@ _REPEATED_DELIVERY = (
     .values(deliveries=_INBOUND.c.deliveries + 1, last_delivery_at=bindparam("at"))
     .returning(_INBOUND.c.reply)
 )
-_DONE = (
-    update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row_id"))
-    .values(reply=bindparam("new_reply"), action=bindparam("new_action"), ref=bindparam("new_ref"))
-)
-
 
 @functools.cache
 def _insert_or_nothing_sql(table_name: str, columns: tuple[str, ...]) -> TextClause:
@@ -323,21 +317,26 @@ def _inbound_values(inbound: Inbound, key: str) -> dict:
 
 
 def receive(inbound: Inbound, handle: Callable[[Inbound], Outcome]) -> tuple[str | None, bool]:
-    """Act on a push exactly once and log it; returns ``(reply, repeated)``.
+    """Act on a push and log it, in the caller's transaction; returns ``(reply, claimed)``.
 
-    The inbound row is inserted first, in the caller's transaction: a concurrent delivery of
-    the same message waits on the unique key until this one commits, then finds the row and
-    answers with the same reply (so four deliveries of one 留言 all carry one tracking number).
+    The handler acts first; then one row goes in under the push's unique dedup key, holding
+    what came in and what was done: the dedup record and the audit log in one statement.
+    When another delivery of the same push holds that key (committed, or in flight: the
+    insert then waits for it) ``claimed`` is False, and the caller must roll back what this
+    delivery did and answer with ``repeated_delivery``. So four concurrent deliveries of one
+    留言 make one opinion and four identical replies. Handlers must therefore keep all their
+    effects inside the transaction (an outbox row, never a direct call to WeChat).
     """
-    key = inbound.dedup_key[:160]
-    claimed = _insert_or_nothing(InboundMessage, _inbound_values(inbound, key))
-    if claimed is None:
-        reply = db.session.execute(_REPEATED_DELIVERY, {"key": key, "at": utcnow()}).scalar_one()
-        return reply, True
     outcome = handle(inbound)
-    done = {"new_reply": outcome.reply, "new_action": outcome.action[:48], "new_ref": outcome.ref[:64]}
-    db.session.execute(_DONE, {"row_id": claimed, **done})
-    return outcome.reply, False
+    values = _inbound_values(inbound, inbound.dedup_key[:160])
+    values.update(reply=outcome.reply, action=outcome.action[:48], ref=outcome.ref[:64])
+    return outcome.reply, _insert_or_nothing(InboundMessage, values) is not None
+
+
+def repeated_delivery(inbound: Inbound) -> str | None:
+    """Count another delivery of a push already handled; the reply the first one got."""
+    values = {"key": inbound.dedup_key[:160], "at": utcnow()}
+    return db.session.execute(_REPEATED_DELIVERY, values).scalar_one()
 
 
 def record_failure(inbound: Inbound, error: str, reply: str) -> None:

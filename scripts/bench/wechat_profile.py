@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--show-sql", action="store_true", help="print the SQL of one push of each kind")
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="CPU figures without cProfile"
     )
@@ -78,10 +79,16 @@ def main() -> None:
         )
         client = app.test_client()
         statements = [0]
+        shown: set[str] = set()
+        current = {"kind": "", "show": False}
+
+        def count(_conn, _cursor, statement, *_args) -> None:
+            statements[0] += 1
+            if current["show"]:
+                print(f"  {current['kind']}: {' '.join(statement.split())[:150]}")
+
         with app.app_context():
-            event.listen(
-                db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1)
-            )
+            event.listen(db.engine, "before_cursor_execute", count)
 
         def post(path: str, body: bytes) -> None:
             parts = urlsplit(path)
@@ -97,6 +104,8 @@ def main() -> None:
         profiler = cProfile.Profile()
         for path, body in build_pushes(args.count, codes, run):
             kind = _kind(body)
+            current.update(kind=kind, show=args.show_sql and kind not in shown)
+            shown.add(kind)
             before, cpu = statements[0], time.process_time()
             if args.profile:
                 profiler.enable()
