@@ -65,6 +65,7 @@ _REPEATED_DELIVERY = (
     .returning(_INBOUND.c.reply)
 )
 
+
 @functools.cache
 def _insert_or_nothing_sql(table_name: str, columns: tuple[str, ...]) -> TextClause:
     table = db.metadata.tables[table_name]

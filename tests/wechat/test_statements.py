@@ -101,9 +101,7 @@ def test_a_leave_opinion_costs_a_bounded_number_of_statements(wx, openid, statio
     assert len(ours) <= 5, "\n".join(ours)
 
 
-def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(
-    app, wx, openid, station_on_duty
-):
+def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(app, wx, openid, station_on_duty):
     code = station_on_duty.code
     wx.scan(openid, code)
     wx.scan(openid, code)  # caches filled (see above)
