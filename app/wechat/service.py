@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import TextClause, bindparam, case, select, text, update
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
@@ -91,68 +91,46 @@ def _insert_or_nothing(model, values: dict) -> int | None:
 # follower we have not seen, or one who had unsubscribed, takes a second and third.
 
 
-def _dialect_insert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+# Hand-written: SQLAlchemy never caches the compiled form of its dialect-specific INSERT …
+# ON CONFLICT constructs, and compiling one costs more than running it. This SQL reads the
+# same on PostgreSQL and SQLite.
 
+# Follow a station as the subscribed follower ``openid``; no row when there is none. Scanning
+# a followed station again only moves it to the front; ``via`` keeps how they first came.
+_FOLLOW_UPSERT = text(
+    "INSERT INTO wechat_station_follows"
+    " (subscriber_id, station_id, via, last_scanned_at, created_at, updated_at)"
+    " SELECT id, :station_id, :via, :now, :now, :now FROM wechat_subscribers"
+    " WHERE openid = :openid AND subscribed = :yes"
+    " ON CONFLICT (subscriber_id, station_id) DO UPDATE"
+    " SET last_scanned_at = excluded.last_scanned_at, updated_at = excluded.updated_at"
+    " RETURNING subscriber_id"
+).bindparams(
+    bindparam("station_id", type_=_FOLLOWS.c.station_id.type),
+    bindparam("via", type_=_FOLLOWS.c.via.type),
+    bindparam("now", type_=_FOLLOWS.c.last_scanned_at.type),
+    bindparam("openid", type_=_SUBSCRIBERS.c.openid.type),
+    bindparam("yes", True, type_=_SUBSCRIBERS.c.subscribed.type),
+)
 
-@functools.cache
-def _follow_upsert(dialect: str):
-    """Follow a station as the subscribed follower ``openid``; no row when there is none."""
-    insert = _dialect_insert(dialect)
-    now = bindparam("now", type_=_FOLLOWS.c.last_scanned_at.type)
-    follower = select(
-        _SUBSCRIBERS.c.id,
-        bindparam("station_id", type_=_FOLLOWS.c.station_id.type),
-        bindparam("via", type_=_FOLLOWS.c.via.type),
-        now,
-        now,
-        now,
-    ).where(_SUBSCRIBERS.c.openid == bindparam("openid"), _SUBSCRIBERS.c.subscribed.is_(True))
-    columns = ["subscriber_id", "station_id", "via", "last_scanned_at", "created_at", "updated_at"]
-    statement = insert(_FOLLOWS).from_select(columns, follower)
-    # Scanning a followed station again only moves it to the front; ``via`` keeps how they came.
-    statement = statement.on_conflict_do_update(
-        index_elements=["subscriber_id", "station_id"],
-        set_={
-            "last_scanned_at": statement.excluded.last_scanned_at,
-            "updated_at": statement.excluded.updated_at,
-        },
-    )
-    return statement.returning(_FOLLOWS.c.subscriber_id)
-
-
-@functools.cache
-def _subscriber_upsert(dialect: str):
-    """Make ``openid`` a subscribed follower (new, or back after unsubscribing); returns the id."""
-    insert = _dialect_insert(dialect)
-    now = bindparam("now", type_=_SUBSCRIBERS.c.subscribed_at.type)
-    statement = insert(_SUBSCRIBERS).values(
-        openid=bindparam("openid"), subscribed=True, subscribed_at=now, created_at=now, updated_at=now
-    )
-    was_subscribed = _SUBSCRIBERS.c.subscribed.is_(True)
-    # Only a change of state is written: a follower subscribing again keeps their dates.
-    statement = statement.on_conflict_do_update(
-        index_elements=["openid"],
-        set_={
-            "subscribed": True,
-            "subscribed_at": case(
-                (was_subscribed, _SUBSCRIBERS.c.subscribed_at), else_=statement.excluded.subscribed_at
-            ),
-            "unsubscribed_at": case((was_subscribed, _SUBSCRIBERS.c.unsubscribed_at), else_=None),
-            "updated_at": case(
-                (was_subscribed, _SUBSCRIBERS.c.updated_at), else_=statement.excluded.updated_at
-            ),
-        },
-    )
-    return statement.returning(_SUBSCRIBERS.c.id)
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
+# Make ``openid`` a subscribed follower, new or back after unsubscribing; returns the id. Only
+# a change of state is written: a follower subscribing again keeps their dates.
+_SUBSCRIBER_UPSERT = text(
+    "INSERT INTO wechat_subscribers (openid, subscribed, subscribed_at, created_at, updated_at)"
+    " VALUES (:openid, :yes, :now, :now, :now)"
+    " ON CONFLICT (openid) DO UPDATE SET subscribed = excluded.subscribed,"
+    " subscribed_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.subscribed_at ELSE excluded.subscribed_at END,"
+    " unsubscribed_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.unsubscribed_at END,"
+    " updated_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.updated_at ELSE excluded.updated_at END"
+    " RETURNING id"
+).bindparams(
+    bindparam("openid", type_=_SUBSCRIBERS.c.openid.type),
+    bindparam("now", type_=_SUBSCRIBERS.c.subscribed_at.type),
+    bindparam("yes", True, type_=_SUBSCRIBERS.c.subscribed.type),
+)
 
 
 def _reference(model, pk: int):
@@ -185,15 +163,14 @@ def subscribe(openid: str, *, station: StationLike | None = None, via: str = "qr
     Idempotent and safe under concurrent deliveries; a follower may follow several stations.
     """
     now = utcnow()
-    dialect = _dialect()
     if station is not None:
         values = {"openid": openid, "station_id": station.id, "via": via, "now": now}
-        subscriber_id = db.session.scalar(_follow_upsert(dialect), values)
+        subscriber_id = db.session.scalar(_FOLLOW_UPSERT, values)
         if subscriber_id is not None:
             return _reference(Subscriber, subscriber_id)
-    subscriber_id = db.session.scalar(_subscriber_upsert(dialect), {"openid": openid, "now": now})
+    subscriber_id = db.session.scalar(_SUBSCRIBER_UPSERT, {"openid": openid, "now": now})
     if station is not None:
-        db.session.execute(_follow_upsert(dialect), values)
+        db.session.execute(_FOLLOW_UPSERT, values)
     _expire_loaded(Subscriber, subscriber_id)
     return _reference(Subscriber, subscriber_id)
 
@@ -217,7 +194,7 @@ def unsubscribe(openid: str) -> Subscriber:
 def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "scan") -> None:
     """Follow ``station`` (idempotent; a follower may follow several)."""
     values = {"openid": subscriber.openid, "station_id": station.id, "via": via, "now": utcnow()}
-    if db.session.scalar(_follow_upsert(_dialect()), values) is None:
+    if db.session.scalar(_FOLLOW_UPSERT, values) is None:
         subscribe(subscriber.openid, station=station, via=via)
 
 

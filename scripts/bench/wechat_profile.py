@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--kind", help="profile listing of one kind only (SCAN, 值班, 进度, 留言, help)")
     parser.add_argument("--show-sql", action="store_true", help="print the SQL of one push of each kind")
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="CPU figures without cProfile"
@@ -101,32 +102,40 @@ def main() -> None:
             post(path, body)
 
         per_kind: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-        profiler = cProfile.Profile()
+        by_kind: dict[str, cProfile.Profile] = defaultdict(cProfile.Profile)
         for path, body in build_pushes(args.count, codes, run):
             kind = _kind(body)
             current.update(kind=kind, show=args.show_sql and kind not in shown)
             shown.add(kind)
             before, cpu = statements[0], time.process_time()
             if args.profile:
-                profiler.enable()
+                by_kind[kind].enable()
             post(path, body)
             if args.profile:
-                profiler.disable()
+                by_kind[kind].disable()
             row = per_kind[kind]
             row[0] += 1
             row[1] += statements[0] - before
             row[2] += time.process_time() - cpu
 
         print(f"\n{args.count} pushes on PostgreSQL, in-process (test client, one thread)\n")
-        print(f"{'kind':<6} {'pushes':>7} {'statements':>11} {'CPU ms':>8}")
+        # Unlike CPU time, the count of Python calls does not depend on how busy the machine is.
+        calls = {kind: pstats.Stats(p).total_calls for kind, p in by_kind.items()} if args.profile else {}
+        print(f"{'kind':<6} {'pushes':>7} {'statements':>11} {'CPU ms':>8} {'py calls':>9}")
         total = [0, 0, 0.0]
         for kind, (n, stmts, cpu) in sorted(per_kind.items()):
-            print(f"{kind:<6} {n:>7} {stmts / n:>11.1f} {cpu / n * 1000:>8.2f}")
+            per_push = calls.get(kind, 0) / n
+            print(f"{kind:<6} {n:>7} {stmts / n:>11.1f} {cpu / n * 1000:>8.2f} {per_push:>9.0f}")
             total = [total[0] + n, total[1] + stmts, total[2] + cpu]
-        print(f"{'all':<6} {total[0]:>7} {total[1] / total[0]:>11.1f} {total[2] / total[0] * 1000:>8.2f}")
+        all_calls = sum(calls.values()) / total[0]
+        print(
+            f"{'all':<6} {total[0]:>7} {total[1] / total[0]:>11.1f} "
+            f"{total[2] / total[0] * 1000:>8.2f} {all_calls:>9.0f}"
+        )
         print("(statements include BEGIN-less SQL only; the driver adds BEGIN and COMMIT round trips)\n")
-        if args.profile:
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+        if args.profile and args.top:
+            chosen = [p for kind, p in by_kind.items() if args.kind in (None, kind)]
+            pstats.Stats(*chosen).sort_stats(args.sort).print_stats(args.top)
         with app.app_context():
             db.engine.dispose()
     finally:

@@ -21,15 +21,20 @@ from app.wechat.models import InboundMessage, StationFollow
 from tests.wechat.sender import documented
 
 HARNESS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+uncached: list[str] = []
 
 
 @contextmanager
 def counting():
-    """Collect the SQL the code under test sends, harness savepoints aside."""
+    """Collect the SQL the code under test sends (savepoints are dropped by ``_ours``)."""
     statements: list[str] = []
 
-    def record(_conn, _cursor, statement, _params, _context, _executemany):
+    def record(_conn, _cursor, statement, _params, context, _executemany):
         statements.append(" ".join(statement.split()))
+        if context.cache_hit is not context.dialect.CACHE_HIT and not statement.startswith(HARNESS):
+            # Compiled again, or never cacheable (SQLAlchemy's INSERT … ON CONFLICT constructs):
+            # compiling costs more than running the statement.
+            uncached.append(statements[-1])
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
@@ -41,6 +46,11 @@ def counting():
 
 def _ours(statements: list[str]) -> list[str]:
     return [s for s in statements if not s.startswith(HARNESS)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_uncached():
+    uncached.clear()
 
 
 @pytest.fixture
@@ -76,6 +86,7 @@ def test_a_repeated_scan_costs_two_statements(wx, openid, station_on_duty):
     # The follow upsert and the inbound row (dedup key and audit record in one); the station
     # and who is on duty come from this worker's caches.
     assert len(ours) <= 2, "\n".join(ours)
+    assert uncached == [], "compiled on every push:\n" + "\n".join(uncached)
 
 
 def test_a_follower_never_seen_costs_four_more(wx, openid, station_on_duty):
@@ -99,6 +110,7 @@ def test_a_leave_opinion_costs_a_bounded_number_of_statements(wx, openid, statio
     # followed stations, opinion dedup check, opinion and its first event, inbound row; the
     # work calendar comes from this worker's cache.
     assert len(ours) <= 5, "\n".join(ours)
+    assert uncached == [], "compiled on every push:\n" + "\n".join(uncached)
 
 
 def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(app, wx, openid, station_on_duty):
