@@ -299,6 +299,25 @@ def prepare_database(database_url: str) -> list[str]:
     return codes
 
 
+def check_work_done(database_url: str, pushes: list[tuple[str, bytes]]) -> None:
+    """The pushes really did their work: every one logged once, each 留言 one opinion."""
+    from sqlalchemy import create_engine, text
+
+    expected_opinions = sum("留言".encode() in body for _, body in pushes)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT count(*) FROM wechat_inbound")).scalar_one()
+        opinions = conn.execute(text("SELECT count(*) FROM opinions WHERE channel = 'wechat'")).scalar_one()
+        follows = conn.execute(text("SELECT count(*) FROM wechat_station_follows")).scalar_one()
+    engine.dispose()
+    print(
+        f"/wechat stored: {logged} inbound rows (expected {RESIDENTS + len(pushes)}), "
+        f"{opinions} opinions (expected {expected_opinions}), {follows} follows (expected {RESIDENTS})"
+    )
+    if (logged, opinions, follows) != (RESIDENTS + len(pushes), expected_opinions, RESIDENTS):
+        raise SystemExit("the endpoint answered without doing all its work")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="pushes per server (default 5000)")
@@ -360,9 +379,12 @@ def main() -> None:
             clients = args.concurrency, args.client_processes
             run = uuid.uuid4().int % 10**6
             load(port, first_scans(run, codes), *clients)  # warm up, not counted
-            results[label] = load(port, build_pushes(args.count, codes, run), *clients)
+            pushes = build_pushes(args.count, codes, run)
+            results[label] = load(port, pushes, *clients)
             stop(process)
             servers.remove(process)
+            if target == "wsgi:app":
+                check_work_done(admin_url.rsplit("/", 1)[0] + "/" + name, pushes)
 
         print(
             f"\ngunicorn --workers {args.workers} --worker-class {args.worker_class} "
