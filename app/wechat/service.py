@@ -49,6 +49,17 @@ class Outcome:
 _SUBSCRIBER = select(Subscriber).where(Subscriber.openid == bindparam("openid"))
 _SUBSCRIBERS = Subscriber.__table__
 _FOLLOWS = StationFollow.__table__
+# A follower scanning a station they follow: one statement, which also says whether they did.
+_FOLLOW_SEEN = (
+    update(_FOLLOWS)
+    .where(
+        # Parameter names must differ from column names in an UPDATE.
+        _FOLLOWS.c.subscriber_id == bindparam("follower"),
+        _FOLLOWS.c.station_id == bindparam("followed"),
+    )
+    .values(last_scanned_at=bindparam("seen_at"), updated_at=bindparam("seen_at"))
+    .returning(_FOLLOWS.c.id)
+)
 _FOLLOWED = (
     select(Station)
     .join(StationFollow, StationFollow.station_id == Station.id)
@@ -191,11 +202,22 @@ def unsubscribe(openid: str) -> Subscriber:
     return subscriber
 
 
-def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "scan") -> None:
-    """Follow ``station`` (idempotent; a follower may follow several)."""
-    values = {"openid": subscriber.openid, "station_id": station.id, "via": via, "now": utcnow()}
-    if db.session.scalar(_FOLLOW_UPSERT, values) is None:
-        subscribe(subscriber.openid, station=station, via=via)
+def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "scan") -> bool:
+    """Follow ``station`` (idempotent; a follower may follow several); True when new.
+
+    Not on the hot path (``subscribe`` does it in one statement); follows whatever the
+    follower's state.
+    """
+    now = utcnow()
+    key = {"subscriber_id": subscriber.id, "station_id": station.id}
+    for _attempt in range(2):
+        seen = {"follower": subscriber.id, "followed": station.id, "seen_at": now}
+        if db.session.execute(_FOLLOW_SEEN, seen).first() is not None:
+            return False
+        if _insert_or_nothing(StationFollow, {**key, "via": via, "last_scanned_at": now}) is not None:
+            return True
+        # A concurrent scan created it between our update and insert: update it now.
+    return False
 
 
 def followed_stations(openid: str) -> list[Station]:
