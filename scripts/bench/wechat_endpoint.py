@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token"  # noqa: S105 - the bench server's WECHAT_TOKEN
@@ -299,9 +300,61 @@ def prepare_database(database_url: str) -> list[str]:
     return codes
 
 
+def _cpu_of(pids) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            # Fields after "(comm)": state is [0], ppid [1], utime [11], stime [12].
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def _children(pid: int) -> list[int]:
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the servers during a run: gunicorn (master and workers), PostgreSQL's
+    backends for the bench database, the mock WeChat API. Unlike msgs/s, CPU per push hardly
+    depends on what else the machine is doing."""
+
+    def __init__(self, gunicorn: subprocess.Popen, mock: subprocess.Popen, admin, database: str) -> None:
+        self.groups = {"gunicorn": lambda: _children(gunicorn.pid), "mock": lambda: [mock.pid]}
+        self.groups["postgres"] = lambda: self._backends(admin, database)
+
+    @staticmethod
+    def _backends(admin, database: str) -> list[int]:
+        with admin.connect() as conn:
+            rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
+            return [row.pid for row in rows]
+
+    def __enter__(self) -> CpuMeter:
+        self.before = {name: _cpu_of(pids()) for name, pids in self.groups.items()}
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        after = {name: _cpu_of(pids()) for name, pids in self.groups.items()}
+        self.used = {
+            name: sum(cpu - self.before[name].get(pid, 0.0) for pid, cpu in after[name].items())
+            for name in self.groups
+        }
+
+
 def check_work_done(database_url: str, pushes: list[tuple[str, bytes]]) -> None:
     """The pushes really did their work: every one logged once, each 留言 one opinion."""
-    from sqlalchemy import create_engine, text
 
     expected_opinions = sum("留言".encode() in body for _, body in pushes)
     engine = create_engine(database_url)
@@ -333,8 +386,6 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=None, help="Redis for the app, as in production (optional)")
     args = parser.parse_args()
-
-    from sqlalchemy import create_engine, text
 
     admin_url = args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -380,7 +431,9 @@ def main() -> None:
             run = uuid.uuid4().int % 10**6
             load(port, first_scans(run, codes), *clients)  # warm up, not counted
             pushes = build_pushes(args.count, codes, run)
-            results[label] = load(port, pushes, *clients)
+            with CpuMeter(process, mock, admin, name) as meter:
+                results[label] = load(port, pushes, *clients)
+            results[label]["cpu"] = {k: v * 1000 / len(pushes) for k, v in meter.used.items()}
             stop(process)
             servers.remove(process)
             if target == "wsgi:app":
@@ -397,6 +450,11 @@ def main() -> None:
             print(f"{label:<12} {r['rate']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
         ratio = results["/wechat"]["rate"] / results["bare Flask"]["rate"]
         print(f"\nratio /wechat : bare = {ratio:.2f}")
+        print(f"\nCPU ms per push  {'gunicorn':>9} {'postgres':>9} {'mock API':>9}")
+        for label, r in results.items():
+            cpu = r["cpu"]
+            print(f"{label:<16} {cpu['gunicorn']:>9.2f} {cpu['postgres']:>9.2f} {cpu['mock']:>9.2f}")
+        print()
         ok = results["/wechat"]["p99"] < 100 and results["/wechat"]["errors"] == 0 and ratio >= 0.3
         print("targets (p99 < 100 ms, 0 errors, ratio ≥ 0.3):", "met" if ok else "NOT met")
         stop(mock)
