@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -33,15 +34,24 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.extensions import db  # noqa: E402
+
 TOKEN = "bench-token"  # noqa: S105 - the bench server's WECHAT_TOKEN
 STATIONS = 30
 RESIDENTS = 500
 
-# What gunicorn gets for both servers: the settings we recommend for production.
-DEFAULT_WORKERS = 4
+# Both servers run under the production gunicorn.conf.py (gthread, 2 workers a CPU × 4 threads,
+# preloaded app, keep-alive, JSON access log, metrics hooks); these override its counts.
+DEFAULT_WORKERS = max(2, (os.cpu_count() or 1) * 2)
 DEFAULT_THREADS = 4
 
 bare_app = Flask("bare")
+# Registered with the database extension only so gunicorn.conf.py's post_fork hook (which
+# renews each worker's connection pool) runs unchanged; the endpoint never uses it.
+bare_app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+db.init_app(bare_app)
 
 
 @bare_app.post("/wechat")
@@ -191,30 +201,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(target: str, env: dict, args) -> tuple[subprocess.Popen, int]:
+def serve(target: str, env: dict, args, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """``target`` under the production gunicorn.conf.py, as docs/deploy.md runs it."""
     port = _free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--keep-alive",
-        "5",
-        "--chdir",
-        str(Path(__file__).resolve().parent if target.startswith("wechat_endpoint") else ROOT),
-        target,
-    ]
-    process = subprocess.Popen(command, env=env, start_new_session=True)
+    metrics = workdir / f"prometheus-{port}"
+    metrics.mkdir()
+    env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), target]
+    # Access lines go to a file, as to journald in production: both servers pay for them.
+    log = (workdir / f"gunicorn-{port}.log").open("w")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
     if not _wait_for(port):
         stop(process)
-        raise SystemExit(f"gunicorn for {target} did not start")
+        raise SystemExit(f"gunicorn for {target} did not start (see {log.name})")
     return process, port
 
 
@@ -377,7 +382,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument(
         "--pg-admin-url",
@@ -390,6 +394,7 @@ def main() -> None:
     admin_url = args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"jzd_bench_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="jzd_bench_"))  # gunicorn logs and metrics files
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
@@ -424,8 +429,10 @@ def main() -> None:
             env.pop("REDIS_URL", None)
 
         results = {}
-        for label, target in (("/wechat", "wsgi:app"), ("bare Flask", "wechat_endpoint:bare_app")):
-            process, port = serve(target, env, args)
+        bare = "scripts.bench.wechat_endpoint:bare_app"
+        servers_under_test = (("/wechat", "wsgi:app"), ("bare Flask", bare))
+        for label, target in servers_under_test:
+            process, port = serve(target, env, args, workdir)
             servers.append(process)
             clients = args.concurrency, args.client_processes
             run = uuid.uuid4().int % 10**6
@@ -440,8 +447,7 @@ def main() -> None:
                 check_work_done(admin_url.rsplit("/", 1)[0] + "/" + name, pushes)
 
         print(
-            f"\ngunicorn --workers {args.workers} --worker-class {args.worker_class} "
-            f"--threads {args.threads}; "
+            f"\ngunicorn -c gunicorn.conf.py, {args.workers} gthread workers × {args.threads} threads; "
             f"{args.count} pushes per server at concurrency {args.concurrency}; "
             f"PostgreSQL{' + Redis' if args.redis_url else ''}; {os.cpu_count()} CPUs\n"
         )
@@ -465,6 +471,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        print(f"gunicorn logs: {workdir}")
 
 
 if __name__ == "__main__":
