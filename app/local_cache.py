@@ -12,7 +12,8 @@ those rows change a few times a month, the pushes arrive by the hundred a second
 - lets other processes (other gunicorn workers, other hosts) see a change within ``ttl``.
 
 Caches live per application (``app.extensions``), so two apps in one process — as in the
-tests — never share entries.
+tests — never share entries. The session hooks are registered when this module is imported
+(before any cache can be filled), as SQLAlchemy's ``listens_for`` decorators do.
 """
 
 from __future__ import annotations
