@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import observability
 from app.config import check_config, load_config
+from app.db_pool import init_pool
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_redis(app)
     limiter.init_app(app)
     _tune_sqlite(app)
+    init_pool(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

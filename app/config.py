@@ -68,7 +68,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_IMAGE_BYTES": int(env.get("MAX_IMAGE_BYTES", 5 * 1024 * 1024)),
         "MAX_RECORD_BYTES": int(env.get("MAX_RECORD_BYTES", 15 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout: app/db_pool.py pings only connections that sat idle.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from sqlalchemy import bindparam, select
 
 from app.errors import DomainError
 from app.extensions import db
 from app.opinions.service import get_by_tracking_no, normalise_tracking_no, opinions_of, submit_opinion
-from app.receptions.models import Reception
-from app.receptions.service import duty_at
+from app.receptions.service import ReceptionBrief, duty_brief_at
+from app.stations.lookup import StationRef, station_ref
 from app.stations.models import Station
 from app.timeutil import local_now, to_local
 from app.wechat.service import Outcome, followed_stations, nearest_stations
@@ -23,8 +22,6 @@ from app.wechat.service import Outcome, followed_stations, nearest_stations
 WEEKDAYS = "一二三四五六日"
 STATION_CODE_RE = re.compile(r"^[2-9a-hjkmnp-z]{6}$")
 MAX_NAMES = 4
-
-_STATION_BY_CODE = select(Station).where(Station.code == bindparam("code"))
 
 HELP = (
     "您好！这里是人大代表家站点服务号，您可以：\n"
@@ -43,7 +40,7 @@ def base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
 
 
-def station_link(station: Station) -> str:
+def station_link(station: Station | StationRef) -> str:
     return f"{base_url()}/s/{station.code}"
 
 
@@ -51,7 +48,7 @@ def tracking_link(tracking_no: str) -> str:
     return f"{base_url()}/t/{tracking_no}"
 
 
-def reception_line(reception: Reception) -> str:
+def reception_line(reception: ReceptionBrief) -> str:
     """ "11月17日（周二）09:00-11:30 代表联系服务群众日，代表：张三、李四"."""
     day = reception.date
     line = (
@@ -60,16 +57,16 @@ def reception_line(reception: Reception) -> str:
     )
     if reception.topic:
         line += f"（{reception.topic}）"
-    names = [d.name for d in reception.deputies]
+    names = reception.deputy_names
     if names:
         shown = "、".join(names[:MAX_NAMES])
         line += f"，代表：{shown}" + (f"等{len(names)}位" if len(names) > MAX_NAMES else "")
     return line
 
 
-def duty_lines(station: Station) -> list[str]:
+def duty_lines(station: Station | StationRef) -> list[str]:
     """Who is on duty now and next; says so plainly when nothing is scheduled."""
-    duty = duty_at(station, local_now(), upcoming=1)
+    duty = duty_brief_at(station.id, local_now())
     lines = []
     if duty.now is not None:
         lines.append("正在接待：" + reception_line(duty.now))
@@ -78,7 +75,7 @@ def duty_lines(station: Station) -> list[str]:
     return lines or ["暂无接待安排"]
 
 
-def station_card(station: Station, greeting: str = "") -> str:
+def station_card(station: Station | StationRef, greeting: str = "") -> str:
     """The station's card: name, address, who is on duty next, and its page."""
     lines = [greeting] if greeting else []
     lines.append(f"【{station.name}】")
@@ -90,12 +87,15 @@ def station_card(station: Station, greeting: str = "") -> str:
     return "\n".join(lines)
 
 
-def station_by_code(code: str) -> Station | None:
-    """An active station by its public code, as typed or scanned (case-insensitive)."""
+def station_by_code(code: str) -> StationRef | None:
+    """An active station by its public code, as typed or scanned (case-insensitive).
+
+    A snapshot from this worker's cache (``app.stations.lookup``), not an ORM object.
+    """
     code = (code or "").strip().lower()
     if not STATION_CODE_RE.match(code):
         return None
-    station = db.session.scalar(_STATION_BY_CODE, {"code": code})
+    station = station_ref(code)
     return station if station is not None and station.is_active else None
 
 
@@ -125,6 +125,8 @@ def leave_opinion(openid: str, rest: str, msg_id: str) -> Outcome:
     """``留言 [站点编号] 内容``: store the opinion at the followed (or named) station."""
     first, _, remainder = rest.partition(" ")
     named = station_by_code(first)
+    # The opinion is stored against the station's row as it is now (submit_opinion re-checks it).
+    named = db.session.get(Station, named.id) if named is not None else None
     if named is not None:
         station, content = named, remainder.strip()
     else:

@@ -58,6 +58,13 @@ def clean_content(content: object) -> str:
     return text
 
 
+# (connect, read) seconds for msg_sec_check. A 留言 on the official account is checked while
+# WeChat waits for the answer (5 s, then it retries): the check must come before the text is
+# stored (a risky text is never stored), so it stays on that path, with a budget leaving
+# time for the rest; past it the opinion is kept as "unchecked".
+CONTENT_CHECK_TIMEOUT = (1.0, 1.5)
+
+
 def screen_content(text: str, channel: Channel, openid: str | None) -> str:
     """WeChat msg_sec_check v2 on a resident's text: "pass", "review" or "unchecked".
 
@@ -71,7 +78,7 @@ def screen_content(text: str, channel: Channel, openid: str | None) -> str:
 
     api = mini_program() if channel == Channel.MINIAPP else official_account()
     try:
-        verdict = api.check_text(text, openid)
+        verdict = api.check_text(text, openid, timeout=CONTENT_CHECK_TIMEOUT)
     except (WeChatApiError, OSError) as exc:
         log.warning("msg_sec_check unavailable, opinion kept unchecked: %s", exc)
         return "unchecked"

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +15,7 @@ from app.auth.service import can_edit_station_info
 from app.deputies.models import Deputy
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.local_cache import app_cache
 from app.models_base import utcnow
 from app.receptions.bookings import HOLDING, book_slot, mark_attendance
 from app.receptions.models import Booking, Reception, ReceptionDuty, ReceptionKind, ReceptionStatus
@@ -37,6 +38,92 @@ class Duty:
 
     now: Reception | None = None
     next: list[Reception] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReceptionBrief:
+    """A reception as the official account words it: when, what, and who is on duty."""
+
+    id: int
+    date: date
+    start: time
+    end: time
+    kind: str
+    topic: str
+    deputy_names: tuple[str, ...]
+
+    @property
+    def kind_label(self) -> str:
+        return ReceptionKind(self.kind).label
+
+
+@dataclass(frozen=True)
+class DutyBrief:
+    now: ReceptionBrief | None = None
+    next: tuple[ReceptionBrief, ...] = ()
+
+
+# Other workers see a reception announced, moved or cancelled elsewhere within this many seconds.
+DUTY_CACHE_S = 30
+# Receptions kept per station: the one under way, the next, and one spare for when one ends.
+_DUTY_ROWS = 3
+_receptions, _duties, _deputies = Reception.__table__, ReceptionDuty.__table__, Deputy.__table__
+_soon = (
+    select(_receptions.c.id, _receptions.c.date, _receptions.c.start, _receptions.c.end)
+    .add_columns(_receptions.c.kind, _receptions.c.topic)
+    .where(
+        _receptions.c.station_id == bindparam("station_id"),
+        _receptions.c.status == ReceptionStatus.ANNOUNCED,
+        or_(
+            _receptions.c.date > bindparam("today"),
+            and_(_receptions.c.date == bindparam("today"), _receptions.c.end > bindparam("clock")),
+        ),
+    )
+    .order_by(_receptions.c.date, _receptions.c.start, _receptions.c.id)
+    .limit(_DUTY_ROWS)
+    .subquery()
+)
+# The next receptions and their deputies' names in one round trip.
+_SOON_WITH_DEPUTIES = (
+    select(_soon, _deputies.c.name)
+    .select_from(
+        _soon.outerjoin(_duties, _duties.c.reception_id == _soon.c.id).outerjoin(
+            _deputies, _deputies.c.id == _duties.c.deputy_id
+        )
+    )
+    .order_by(_soon.c.date, _soon.c.start, _soon.c.id, _duties.c.id)
+)
+
+
+def _receptions_not_over(station_id: int, moment: datetime) -> tuple[ReceptionBrief, ...]:
+    params = {"station_id": station_id, "today": moment.date(), "clock": moment.time()}
+    briefs: dict[int, tuple] = {}
+    names: dict[int, list[str]] = {}
+    for row in db.session.execute(_SOON_WITH_DEPUTIES, params):
+        if row.id not in briefs:
+            briefs[row.id] = (row.id, row.date, row.start, row.end, row.kind, row.topic or "")
+            names[row.id] = []
+        if row.name is not None:
+            names[row.id].append(row.name)
+    return tuple(ReceptionBrief(*fields, tuple(names[rid])) for rid, fields in briefs.items())
+
+
+def duty_brief_at(station_id: int, moment: datetime) -> DutyBrief:
+    """The announced reception under way at ``moment`` (local time) and the next one.
+
+    For the official account, which asks on every scan: one statement, and none at all while
+    this worker's copy is fresh (``DUTY_CACHE_S``; forgotten at once when it writes a
+    reception, a duty or a deputy itself).
+    """
+    cache = app_cache("duty_by_station", DUTY_CACHE_S, (Reception, ReceptionDuty, Deputy, Station))
+    rows = cache.get(station_id, lambda: _receptions_not_over(station_id, moment))
+    today, clock = moment.date(), moment.time()
+    # The copy may be a little older than ``moment``: drop what has ended since.
+    rows = [r for r in rows if r.date > today or (r.date == today and r.end > clock)]
+    current = None
+    if rows and rows[0].date == today and rows[0].start <= clock:
+        current = rows.pop(0)
+    return DutyBrief(now=current, next=tuple(rows[:1]))
 
 
 def duty_at(station: Station, moment: datetime, *, upcoming: int = 3) -> Duty:

@@ -369,13 +369,16 @@ class WeChatApi:
             },
         )
 
-    def check_text(self, content: str, openid: str, scene: int = 2) -> TextCheck:
+    def check_text(
+        self, content: str, openid: str, scene: int = 2, *, timeout: tuple[float, float] | None = None
+    ) -> TextCheck:
         """``msg_sec_check`` v2 (scene 1 资料, 2 评论, 3 论坛, 4 社交日志) for a text a user wrote."""
         result = self._call(
             self.client.post,
             "wxa/msg_sec_check",
             data={"content": content, "version": 2, "openid": openid, "scene": scene},
             api_base_url=f"{self.api_base}/",
+            timeout=timeout or self.timeout,
         )
         verdict = result.get("result") or {}
         return TextCheck(suggest=verdict.get("suggest", "pass"), label=int(verdict.get("label", 100)))

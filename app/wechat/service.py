@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import TextClause, bindparam, select, text, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models_base import utcnow
+from app.stations.lookup import StationRef
 from app.stations.models import Station, StationStatus
 from app.wechat.models import (
     InboundMessage,
@@ -22,6 +24,9 @@ from app.wechat.models import (
     TemplateDelivery,
 )
 from app.wechat.protocol import Inbound
+
+# The scanned station: an ORM row or the cached snapshot a QR scan reads (only ``id`` is used).
+StationLike = Station | StationRef
 
 EARTH_RADIUS_M = 6_371_000
 # A repeated delivery within this window is answered from Redis without touching the database.
@@ -42,6 +47,7 @@ class Outcome:
 # parameters) instead of per call keeps the Python side of each query small.
 
 _SUBSCRIBER = select(Subscriber).where(Subscriber.openid == bindparam("openid"))
+_SUBSCRIBERS = Subscriber.__table__
 _FOLLOWS = StationFollow.__table__
 # A follower scanning a station they follow: one statement, which also says whether they did.
 _FOLLOW_SEEN = (
@@ -62,16 +68,12 @@ _FOLLOWED = (
     .order_by(StationFollow.last_scanned_at.desc(), StationFollow.id.desc())
 )
 _INBOUND = InboundMessage.__table__
-_FIRST_DELIVERY = select(_INBOUND.c.id, _INBOUND.c.reply).where(_INBOUND.c.dedup_key == bindparam("key"))
-_COUNT_DELIVERY = (
+# A repeated delivery: count it on the first one's row and read the reply it got, at once.
+_REPEATED_DELIVERY = (
     update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row_id"))
+    .where(_INBOUND.c.dedup_key == bindparam("key"))
     .values(deliveries=_INBOUND.c.deliveries + 1, last_delivery_at=bindparam("at"))
-)
-_DONE = (
-    update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("row_id"))
-    .values(reply=bindparam("new_reply"), action=bindparam("new_action"), ref=bindparam("new_ref"))
+    .returning(_INBOUND.c.reply)
 )
 
 
@@ -95,6 +97,62 @@ def _insert_or_nothing(model, values: dict) -> int | None:
 
 
 # -- followers -------------------------------------------------------------------------
+# A SCAN is the commonest push: a follower scanning a plaque (often one they follow). It
+# costs one statement: an upsert of the follow that finds the follower by openid. Only a
+# follower we have not seen, or one who had unsubscribed, takes a second and third.
+
+
+# Hand-written: SQLAlchemy never caches the compiled form of its dialect-specific INSERT …
+# ON CONFLICT constructs, and compiling one costs more than running it. This SQL reads the
+# same on PostgreSQL and SQLite.
+
+# Follow a station as the subscribed follower ``openid``; no row when there is none. Scanning
+# a followed station again only moves it to the front; ``via`` keeps how they first came.
+_FOLLOW_UPSERT = text(
+    "INSERT INTO wechat_station_follows"
+    " (subscriber_id, station_id, via, last_scanned_at, created_at, updated_at)"
+    " SELECT id, :station_id, :via, :now, :now, :now FROM wechat_subscribers"
+    " WHERE openid = :openid AND subscribed = :yes"
+    " ON CONFLICT (subscriber_id, station_id) DO UPDATE"
+    " SET last_scanned_at = excluded.last_scanned_at, updated_at = excluded.updated_at"
+    " RETURNING subscriber_id"
+).bindparams(
+    bindparam("station_id", type_=_FOLLOWS.c.station_id.type),
+    bindparam("via", type_=_FOLLOWS.c.via.type),
+    bindparam("now", type_=_FOLLOWS.c.last_scanned_at.type),
+    bindparam("openid", type_=_SUBSCRIBERS.c.openid.type),
+    bindparam("yes", True, type_=_SUBSCRIBERS.c.subscribed.type),
+)
+
+# Make ``openid`` a subscribed follower, new or back after unsubscribing; returns the id. Only
+# a change of state is written: a follower subscribing again keeps their dates.
+_SUBSCRIBER_UPSERT = text(
+    "INSERT INTO wechat_subscribers (openid, subscribed, subscribed_at, created_at, updated_at)"
+    " VALUES (:openid, :yes, :now, :now, :now)"
+    " ON CONFLICT (openid) DO UPDATE SET subscribed = excluded.subscribed,"
+    " subscribed_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.subscribed_at ELSE excluded.subscribed_at END,"
+    " unsubscribed_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.unsubscribed_at END,"
+    " updated_at = CASE WHEN wechat_subscribers.subscribed"
+    " THEN wechat_subscribers.updated_at ELSE excluded.updated_at END"
+    " RETURNING id"
+).bindparams(
+    bindparam("openid", type_=_SUBSCRIBERS.c.openid.type),
+    bindparam("now", type_=_SUBSCRIBERS.c.subscribed_at.type),
+    bindparam("yes", True, type_=_SUBSCRIBERS.c.subscribed.type),
+)
+
+
+def _reference(model, pk: int):
+    """The ORM object with this primary key, without a query: its columns load when first read."""
+    found = db.session.identity_map.get(db.session.identity_key(model, pk))
+    if found is not None:
+        return found
+    obj = model(id=pk)
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def subscriber_of(openid: str) -> Subscriber | None:
@@ -110,18 +168,29 @@ def _subscriber(openid: str) -> tuple[Subscriber, bool]:
     return subscriber_of(openid), new_id is not None
 
 
-def subscribe(openid: str, *, station: Station | None = None, via: str = "qrscene") -> Subscriber:
-    """Mark ``openid`` as following the account (again), and the station they scanned if any."""
-    subscriber, created = _subscriber(openid)
-    # Only a change of state is written: a follower scanning again costs no update.
-    if not created and not subscriber.subscribed:
-        subscriber.subscribed = True
-        subscriber.subscribed_at = utcnow()
-        subscriber.unsubscribed_at = None
-        db.session.flush()
+def subscribe(openid: str, *, station: StationLike | None = None, via: str = "qrscene") -> Subscriber:
+    """Mark ``openid`` as following the account (again), and the station they scanned if any.
+
+    Idempotent and safe under concurrent deliveries; a follower may follow several stations.
+    """
+    now = utcnow()
     if station is not None:
-        follow_station(subscriber, station, via=via)
-    return subscriber
+        values = {"openid": openid, "station_id": station.id, "via": via, "now": now}
+        subscriber_id = db.session.scalar(_FOLLOW_UPSERT, values)
+        if subscriber_id is not None:
+            return _reference(Subscriber, subscriber_id)
+    subscriber_id = db.session.scalar(_SUBSCRIBER_UPSERT, {"openid": openid, "now": now})
+    if station is not None:
+        db.session.execute(_FOLLOW_UPSERT, values)
+    _expire_loaded(Subscriber, subscriber_id)
+    return _reference(Subscriber, subscriber_id)
+
+
+def _expire_loaded(model, pk: int) -> None:
+    # A copy this session loaded before the upsert is out of date now.
+    found = db.session.identity_map.get(db.session.identity_key(model, pk))
+    if found is not None:
+        db.session.expire(found)
 
 
 def unsubscribe(openid: str) -> Subscriber:
@@ -133,8 +202,12 @@ def unsubscribe(openid: str) -> Subscriber:
     return subscriber
 
 
-def follow_station(subscriber: Subscriber, station: Station, *, via: str = "scan") -> bool:
-    """Follow ``station`` (idempotent; a follower may follow several); True when new."""
+def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "scan") -> bool:
+    """Follow ``station`` (idempotent; a follower may follow several); True when new.
+
+    Not on the hot path (``subscribe`` does it in one statement); follows whatever the
+    follower's state.
+    """
     now = utcnow()
     key = {"subscriber_id": subscriber.id, "station_id": station.id}
     for _attempt in range(2):
@@ -244,22 +317,26 @@ def _inbound_values(inbound: Inbound, key: str) -> dict:
 
 
 def receive(inbound: Inbound, handle: Callable[[Inbound], Outcome]) -> tuple[str | None, bool]:
-    """Act on a push exactly once and log it; returns ``(reply, repeated)``.
+    """Act on a push and log it, in the caller's transaction; returns ``(reply, claimed)``.
 
-    The inbound row is inserted first, in the caller's transaction: a concurrent delivery of
-    the same message waits on the unique key until this one commits, then finds the row and
-    answers with the same reply (so four deliveries of one 留言 all carry one tracking number).
+    The handler acts first; then one row goes in under the push's unique dedup key, holding
+    what came in and what was done: the dedup record and the audit log in one statement.
+    When another delivery of the same push holds that key (committed, or in flight: the
+    insert then waits for it) ``claimed`` is False, and the caller must roll back what this
+    delivery did and answer with ``repeated_delivery``. So four concurrent deliveries of one
+    留言 make one opinion and four identical replies. Handlers must therefore keep all their
+    effects inside the transaction (an outbox row, never a direct call to WeChat).
     """
-    key = inbound.dedup_key[:160]
-    claimed = _insert_or_nothing(InboundMessage, _inbound_values(inbound, key))
-    if claimed is None:
-        first_id, reply = db.session.execute(_FIRST_DELIVERY, {"key": key}).one()
-        db.session.execute(_COUNT_DELIVERY, {"row_id": first_id, "at": utcnow()})
-        return reply, True
     outcome = handle(inbound)
-    done = {"new_reply": outcome.reply, "new_action": outcome.action[:48], "new_ref": outcome.ref[:64]}
-    db.session.execute(_DONE, {"row_id": claimed, **done})
-    return outcome.reply, False
+    values = _inbound_values(inbound, inbound.dedup_key[:160])
+    values.update(reply=outcome.reply, action=outcome.action[:48], ref=outcome.ref[:64])
+    return outcome.reply, _insert_or_nothing(InboundMessage, values) is not None
+
+
+def repeated_delivery(inbound: Inbound) -> str | None:
+    """Count another delivery of a push already handled; the reply the first one got."""
+    values = {"key": inbound.dedup_key[:160], "at": utcnow()}
+    return db.session.execute(_REPEATED_DELIVERY, values).scalar_one()
 
 
 def record_failure(inbound: Inbound, error: str, reply: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy.exc import DBAPIError
 from wechatpy.crypto import WeChatCrypto
 
 from app.extensions import db
@@ -11,6 +12,7 @@ from app.wechat.protocol import (
     MAX_BODY_BYTES,
     BadMessage,
     BadSignature,
+    Inbound,
     open_message,
     render_reply,
     verify_request,
@@ -65,20 +67,45 @@ def endpoint():
 
     hit, reply = service.cached_reply(inbound.dedup_key)
     if not hit:
-        try:
-            reply, repeated = service.receive(inbound, dispatch)
-            db.session.commit()
-        except Exception as exc:
-            db.session.rollback()
-            current_app.logger.exception("wechat: handling %s failed", inbound.dedup_key)
-            reply = SORRY
-            try:
-                service.record_failure(inbound, type(exc).__name__, reply)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                current_app.logger.exception("wechat: could not log the failure of %s", inbound.dedup_key)
-        else:
-            if not repeated:
-                service.remember_reply(inbound.dedup_key, reply)
+        reply = _handle(inbound)
     return _text(render_reply(reply, inbound, crypto=crypto, args=request.args))
+
+
+def _handle(inbound: Inbound) -> str | None:
+    """Handle a push exactly once and commit; a failure is logged and answered politely."""
+    try:
+        try:
+            return _handle_once(inbound)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The database dropped a pooled connection (restart, failover): once more on a
+            # fresh one. Pooled connections are pinged only after sitting idle (app/db_pool.py).
+            db.session.rollback()
+            return _handle_once(inbound)
+    except Exception as exc:
+        db.session.rollback()
+        return _failed(inbound, exc)
+
+
+def _handle_once(inbound: Inbound) -> str | None:
+    reply, claimed = service.receive(inbound, dispatch)
+    if not claimed:
+        # Another delivery of this push was first: undo ours, answer as it was answered.
+        db.session.rollback()
+        reply = service.repeated_delivery(inbound)
+    db.session.commit()
+    if claimed:
+        service.remember_reply(inbound.dedup_key, reply)
+    return reply
+
+
+def _failed(inbound: Inbound, exc: Exception) -> str:
+    current_app.logger.error("wechat: handling %s failed", inbound.dedup_key, exc_info=exc)
+    try:
+        service.record_failure(inbound, type(exc).__name__, SORRY)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("wechat: could not log the failure of %s", inbound.dedup_key)
+    return SORRY

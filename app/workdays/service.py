@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.local_cache import app_cache
 from app.validation import clean_text
 from app.workdays.models import CalendarDay
 
@@ -46,6 +47,21 @@ def _days_in(start: date, end: date) -> dict[date, CalendarDay]:
     return {row.day: row for row in rows}
 
 
+# The calendar changes a few times a year; every 留言 asks it for its acceptance deadline.
+CALENDAR_CACHE_S = 300
+_days = CalendarDay.__table__
+
+
+def _workday_flags(start: date, end: date) -> dict[date, bool]:
+    """The calendar's exceptions between two days: day → is it a working day (cached)."""
+
+    def load() -> dict[date, bool]:
+        query = select(_days.c.day, _days.c.is_workday).where(_days.c.day >= start, _days.c.day <= end)
+        return {day: is_workday for day, is_workday in db.session.execute(query)}
+
+    return app_cache("workday_flags", CALENDAR_CACHE_S, (CalendarDay,)).get((start, end), load)
+
+
 def add_workdays(start: date, count: int) -> date:
     """The date ``count`` working days after ``start`` (``start`` itself not counted).
 
@@ -56,13 +72,11 @@ def add_workdays(start: date, count: int) -> date:
         raise ValueError("count must be >= 0")
     day = start
     # Fetch a generous window once instead of one query a day.
-    window = _days_in(start, start + timedelta(days=count * 3 + 30))
+    window = _workday_flags(start, start + timedelta(days=count * 3 + 30))
     remaining = count
     while remaining > 0:
         day += timedelta(days=1)
-        row = window.get(day)
-        working = row.is_workday if row is not None else day.weekday() < 5
-        if working:
+        if window.get(day, day.weekday() < 5):
             remaining -= 1
     return day
 
@@ -78,13 +92,12 @@ def workdays_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
     if end <= start:
         return 0
-    window = _days_in(start, end)
+    window = _workday_flags(start, end)
     count = 0
     day = start
     while day < end:
         day += timedelta(days=1)
-        row = window.get(day)
-        if row.is_workday if row is not None else day.weekday() < 5:
+        if window.get(day, day.weekday() < 5):
             count += 1
     return count
 

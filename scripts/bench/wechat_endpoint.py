@@ -24,23 +24,34 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from app.extensions import db  # noqa: E402
+
 TOKEN = "bench-token"  # noqa: S105 - the bench server's WECHAT_TOKEN
 STATIONS = 30
 RESIDENTS = 500
 
-# What gunicorn gets for both servers: the settings we recommend for production.
-DEFAULT_WORKERS = 4
+# Both servers run under the production gunicorn.conf.py (gthread, 2 workers a CPU × 4 threads,
+# preloaded app, keep-alive, JSON access log, metrics hooks); these override its counts.
+DEFAULT_WORKERS = max(2, (os.cpu_count() or 1) * 2)
 DEFAULT_THREADS = 4
 
 bare_app = Flask("bare")
+# Registered with the database extension only so gunicorn.conf.py's post_fork hook (which
+# renews each worker's connection pool) runs unchanged; the endpoint never uses it.
+bare_app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+db.init_app(bare_app)
 
 
 @bare_app.post("/wechat")
@@ -58,22 +69,47 @@ def _signed_query(nonce: int) -> str:
     return f"/wechat?signature={signature}&timestamp={timestamp}&nonce={nonce}"
 
 
-def build_pushes(count: int, codes: list[str]) -> list[tuple[str, bytes]]:
-    """Alternating SCAN events and text messages (留言, 进度, 值班, help) from 500 residents."""
+def _scan_xml(openid: str, code: str, created: int) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+        f"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[{code}]]></EventKey>"
+        f"<Ticket><![CDATA[TICKET]]></Ticket></xml>"
+    )
+
+
+def resident(run: int, n: int) -> str:
+    return f"oBench{run:06d}{n % RESIDENTS:05d}"
+
+
+def station_of(n: int, codes: list[str]) -> str:
+    return codes[(n % RESIDENTS) % len(codes)]  # each resident follows one station
+
+
+def first_scans(run: int, codes: list[str]) -> list[tuple[str, bytes]]:
+    """Every resident scans their station's plaque once (the warm-up): they follow it from then on."""
+    base_time = int(time.time()) - 2 * 10**6
+    pushes = []
+    for n in range(RESIDENTS):
+        xml = _scan_xml(resident(run, n), station_of(n, codes), base_time + n)
+        pushes.append((_signed_query(n), xml.encode("utf-8")))
+    return pushes
+
+
+def build_pushes(count: int, codes: list[str], run: int) -> list[tuple[str, bytes]]:
+    """Alternating SCAN events and text messages (值班, 进度, 留言, help) from 500 followers.
+
+    Run after ``first_scans(run, …)``: every sender follows one station, so 值班 names who
+    is on duty there, 留言 stores an opinion (through msg_sec_check) and 进度 lists them.
+    """
     texts = ["值班", "进度", "留言 第{i}条：小区门口路灯坏了两周，晚上出行不便", "你好"]
     base_time = int(time.time()) - 10**6
-    run = uuid.uuid4().int % 10**6
     pushes = []
     for i in range(count):
-        openid = f"oBench{run:06d}{i % RESIDENTS:05d}"
+        n = i % RESIDENTS
+        openid = resident(run, n)
         if i % 2 == 0:
-            code = codes[(i % RESIDENTS) % len(codes)]  # each resident follows one station
-            xml = (
-                f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-                f"</FromUserName><CreateTime>{base_time + i}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                f"<Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[{code}]]></EventKey>"
-                f"<Ticket><![CDATA[TICKET]]></Ticket></xml>"
-            )
+            xml = _scan_xml(openid, station_of(n, codes), base_time + i)
         else:
             content = texts[(i // 2) % len(texts)].format(i=i)
             xml = (
@@ -165,30 +201,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(target: str, env: dict, args) -> tuple[subprocess.Popen, int]:
+def serve(target: str, env: dict, args, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """``target`` under the production gunicorn.conf.py, as docs/deploy.md runs it."""
     port = _free_port()
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--keep-alive",
-        "5",
-        "--chdir",
-        str(Path(__file__).resolve().parent if target.startswith("wechat_endpoint") else ROOT),
-        target,
-    ]
-    process = subprocess.Popen(command, env=env, start_new_session=True)
+    metrics = workdir / f"prometheus-{port}"
+    metrics.mkdir()
+    env = {
+        **env,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+    }
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), target]
+    # Access lines go to a file, as to journald in production: both servers pay for them.
+    log = (workdir / f"gunicorn-{port}.log").open("w")
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
     if not _wait_for(port):
         stop(process)
-        raise SystemExit(f"gunicorn for {target} did not start")
+        raise SystemExit(f"gunicorn for {target} did not start (see {log.name})")
     return process, port
 
 
@@ -212,16 +243,28 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def prepare_database(database_url: str) -> list[str]:
-    """Migrate the database and open a few stations with coordinates; returns their codes."""
+    """Migrate the database and open a few stations; returns their codes.
+
+    Each station has two deputies and an announced reception next week, so a SCAN or 值班
+    answers with who is on duty, as on a real plaque.
+    """
     sys.path.insert(0, str(ROOT))
+    from datetime import time as clock
+    from datetime import timedelta
+
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.deputies.service import create_deputy
     from app.extensions import db
+    from app.receptions.models import Reception, ReceptionDuty
     from app.regions.service import create_region
-    from app.stations.service import create_station
+    from app.stations.service import create_station, place_deputy
+    from app.timeutil import local_now
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": None, "SCHEDULER_IN_PROCESS": False}
+    )
     with app.app_context():
         upgrade()
         city = create_region(code="BENCH01", name="压测市", parent=None)
@@ -241,9 +284,96 @@ def prepare_database(database_url: str) -> list[str]:
                 },
             )
             codes.append(station.code)
+            deputies = []
+            for name in (f"压测代表{i}甲", f"压测代表{i}乙"):
+                mandate = {"level": "town", "term": "第十八届", "start_year": 2022}
+                deputy = create_deputy(region=village, data={"name": name}, mandates=[mandate])
+                place_deputy(station, deputy)
+                deputies.append(deputy)
+            reception = Reception(
+                station=station,
+                date=local_now().date() + timedelta(days=7),
+                start=clock(9),
+                end=clock(11, 30),
+                kind="service_day",
+                status="announced",
+            )
+            reception.duties = [ReceptionDuty(deputy=d) for d in deputies]
+            db.session.add(reception)
         db.session.commit()
         db.engine.dispose()
     return codes
+
+
+def _cpu_of(pids) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            # Fields after "(comm)": state is [0], ppid [1], utime [11], stime [12].
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def _children(pid: int) -> list[int]:
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+class CpuMeter:
+    """CPU used by the servers during a run: gunicorn (master and workers), PostgreSQL's
+    backends for the bench database, the mock WeChat API. Unlike msgs/s, CPU per push hardly
+    depends on what else the machine is doing."""
+
+    def __init__(self, gunicorn: subprocess.Popen, mock: subprocess.Popen, admin, database: str) -> None:
+        self.groups = {"gunicorn": lambda: _children(gunicorn.pid), "mock": lambda: [mock.pid]}
+        self.groups["postgres"] = lambda: self._backends(admin, database)
+
+    @staticmethod
+    def _backends(admin, database: str) -> list[int]:
+        with admin.connect() as conn:
+            rows = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
+            return [row.pid for row in rows]
+
+    def __enter__(self) -> CpuMeter:
+        self.before = {name: _cpu_of(pids()) for name, pids in self.groups.items()}
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        after = {name: _cpu_of(pids()) for name, pids in self.groups.items()}
+        self.used = {
+            name: sum(cpu - self.before[name].get(pid, 0.0) for pid, cpu in after[name].items())
+            for name in self.groups
+        }
+
+
+def check_work_done(database_url: str, pushes: list[tuple[str, bytes]]) -> None:
+    """The pushes really did their work: every one logged once, each 留言 one opinion."""
+
+    expected_opinions = sum("留言".encode() in body for _, body in pushes)
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT count(*) FROM wechat_inbound")).scalar_one()
+        opinions = conn.execute(text("SELECT count(*) FROM opinions WHERE channel = 'wechat'")).scalar_one()
+        follows = conn.execute(text("SELECT count(*) FROM wechat_station_follows")).scalar_one()
+    engine.dispose()
+    print(
+        f"/wechat stored: {logged} inbound rows (expected {RESIDENTS + len(pushes)}), "
+        f"{opinions} opinions (expected {expected_opinions}), {follows} follows (expected {RESIDENTS})"
+    )
+    if (logged, opinions, follows) != (RESIDENTS + len(pushes), expected_opinions, RESIDENTS):
+        raise SystemExit("the endpoint answered without doing all its work")
 
 
 def main() -> None:
@@ -252,7 +382,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
-    parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument(
         "--pg-admin-url",
@@ -262,11 +391,10 @@ def main() -> None:
     parser.add_argument("--redis-url", default=None, help="Redis for the app, as in production (optional)")
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
-
     admin_url = args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"jzd_bench_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="jzd_bench_"))  # gunicorn logs and metrics files
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
@@ -301,18 +429,25 @@ def main() -> None:
             env.pop("REDIS_URL", None)
 
         results = {}
-        for label, target in (("/wechat", "wsgi:app"), ("bare Flask", "wechat_endpoint:bare_app")):
-            process, port = serve(target, env, args)
+        bare = "scripts.bench.wechat_endpoint:bare_app"
+        servers_under_test = (("/wechat", "wsgi:app"), ("bare Flask", bare))
+        for label, target in servers_under_test:
+            process, port = serve(target, env, args, workdir)
             servers.append(process)
             clients = args.concurrency, args.client_processes
-            load(port, build_pushes(min(500, args.count), codes), *clients)  # warm up, not counted
-            results[label] = load(port, build_pushes(args.count, codes), *clients)
+            run = uuid.uuid4().int % 10**6
+            load(port, first_scans(run, codes), *clients)  # warm up, not counted
+            pushes = build_pushes(args.count, codes, run)
+            with CpuMeter(process, mock, admin, name) as meter:
+                results[label] = load(port, pushes, *clients)
+            results[label]["cpu"] = {k: v * 1000 / len(pushes) for k, v in meter.used.items()}
             stop(process)
             servers.remove(process)
+            if target == "wsgi:app":
+                check_work_done(admin_url.rsplit("/", 1)[0] + "/" + name, pushes)
 
         print(
-            f"\ngunicorn --workers {args.workers} --worker-class {args.worker_class} "
-            f"--threads {args.threads}; "
+            f"\ngunicorn -c gunicorn.conf.py, {args.workers} gthread workers × {args.threads} threads; "
             f"{args.count} pushes per server at concurrency {args.concurrency}; "
             f"PostgreSQL{' + Redis' if args.redis_url else ''}; {os.cpu_count()} CPUs\n"
         )
@@ -321,6 +456,11 @@ def main() -> None:
             print(f"{label:<12} {r['rate']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
         ratio = results["/wechat"]["rate"] / results["bare Flask"]["rate"]
         print(f"\nratio /wechat : bare = {ratio:.2f}")
+        print(f"\nCPU ms per push  {'gunicorn':>9} {'postgres':>9} {'mock API':>9}")
+        for label, r in results.items():
+            cpu = r["cpu"]
+            print(f"{label:<16} {cpu['gunicorn']:>9.2f} {cpu['postgres']:>9.2f} {cpu['mock']:>9.2f}")
+        print()
         ok = results["/wechat"]["p99"] < 100 and results["/wechat"]["errors"] == 0 and ratio >= 0.3
         print("targets (p99 < 100 ms, 0 errors, ratio ≥ 0.3):", "met" if ok else "NOT met")
         stop(mock)
@@ -331,6 +471,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        print(f"gunicorn logs: {workdir}")
 
 
 if __name__ == "__main__":

@@ -159,3 +159,23 @@ def test_several_deputies_and_each_sees_it(region_tree, make_station, make_deput
     assert [link.deputy for link in opinion.via_deputies] == [first, second]
     assert is_visible(opinion, make_user("deputy", second))
     assert not is_visible(opinion, make_user("deputy", absent))
+
+
+def test_a_slow_check_keeps_the_opinion_unchecked_within_the_budget(app, station):
+    # WeChat waits 5 s for the answer to a 留言: the check may take at most its budget.
+    import time
+
+    from app.opinions.service import CONTENT_CHECK_TIMEOUT
+
+    mock = mock_state(app.extensions["wechat_mock_app"])
+    mock.add_fault(Fault(path="/wxa/msg_sec_check", times=1, delay_s=4))
+    started = time.monotonic()
+    try:
+        opinion = submit_opinion(
+            station=station, content="门口路灯不亮了", channel="wechat", resident_id="oWx4"
+        )
+    finally:
+        mock.clear_faults()
+    assert opinion.content_check == "unchecked" and opinion.id
+    # The client's default read timeout (2.5 s) would be over the budget's 1.5 s.
+    assert CONTENT_CHECK_TIMEOUT[1] <= time.monotonic() - started < CONTENT_CHECK_TIMEOUT[1] + 0.7

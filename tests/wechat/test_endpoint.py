@@ -172,3 +172,45 @@ def test_handler_crash_is_answered_politely_and_logged(wx, openid, monkeypatch):
     assert answer.status == 200 and "稍后再试" in answer.content
     row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
     assert row.status == "failed" and row.ref == "RuntimeError"
+
+
+def test_a_push_whose_connection_the_database_dropped_is_handled_once_more(wx, openid, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import handlers.registry
+
+    calls = []
+    text_handler = handlers.registry._handlers["text"]
+
+    def dropped_once(inbound):
+        calls.append(inbound.dedup_key)
+        if len(calls) == 1:
+            raise OperationalError(
+                "SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+        return text_handler(inbound)
+
+    monkeypatch.setattr(handlers.registry, "_handlers", {**handlers.registry._handlers, "text": dropped_once})
+    answer = wx.text(openid, "帮助")
+    assert answer.status == 200 and "留言" in answer.content and "稍后再试" not in answer.content
+    assert len(calls) == 2
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
+    assert row.action == "help" and row.status == "done"
+
+
+def test_a_database_error_that_is_not_a_dropped_connection_is_not_retried(wx, openid, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import handlers.registry
+
+    calls = []
+
+    def broken(inbound):
+        calls.append(1)
+        raise OperationalError("SELECT 1", {}, Exception("deadlock detected"))
+
+    monkeypatch.setattr(handlers.registry, "_handlers", {**handlers.registry._handlers, "text": broken})
+    answer = wx.text(openid, "帮助")
+    assert "稍后再试" in answer.content and calls == [1]
+    row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
+    assert row.status == "failed" and row.ref == "OperationalError"

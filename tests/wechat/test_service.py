@@ -7,6 +7,7 @@ from app.extensions import db
 from app.wechat.models import StationFollow, TemplateDelivery
 from app.wechat.service import (
     distance_m,
+    follow_station,
     followed_stations,
     nearest_stations,
     record_template_delivery,
@@ -67,3 +68,11 @@ def test_station_qrcode_is_stored_once_per_station(stations):
     save_station_qrcode(stations[0], "T1", "http://weixin.qq.com/q/1")
     qrcode = save_station_qrcode(stations[0], "T2", "http://weixin.qq.com/q/2")
     assert (qrcode.scene, qrcode.ticket) == (stations[0].code, "T2")
+
+
+def test_follow_station_follows_whatever_the_state_and_says_when_new(stations):
+    subscriber = subscribe("oTwo")
+    unsubscribe("oTwo")
+    assert follow_station(subscriber, stations[0]) is True
+    assert follow_station(subscriber, stations[0]) is False
+    assert not subscriber_of("oTwo").subscribed and len(subscriber_of("oTwo").follows) == 1
