@@ -69,6 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     web_errors.init_app(app)
 
+    from app import security
+
+    security.init_app(app)  # headers and CSP, field encryption key, masked logs, `flask retention`
+
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
@@ -103,6 +107,7 @@ def _import_models() -> None:
     from app.opinions import models as _opinions  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
+    from app.security import models as _security  # noqa: F401
     from app.stations import models as _stations  # noqa: F401
     from app.units import models as _units  # noqa: F401
     from app.wechat import models as _wechat  # noqa: F401

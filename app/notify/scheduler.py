@@ -310,6 +310,16 @@ def sweep_cleanup(now: datetime) -> SweepReport:
     return report
 
 
+def sweep_retention(now: datetime) -> SweepReport:
+    """Anonymise closed opinions older than ``RETENTION_DAYS`` (app/security/retention.py)."""
+    from app.security.retention import run_retention
+
+    result = run_retention()
+    report = SweepReport("数据保留")
+    report.counts = {"匿名化留言": len(result.opinions), "匿名化预约": result.bookings}
+    return report
+
+
 # In the order --once runs them: generate first (its announcements are then reminded and sent).
 SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "service_days": sweep_service_days,
@@ -317,6 +327,7 @@ SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "overdue": sweep_overdue_opinions,
     "outbox": sweep_outbox,
     "cleanup": sweep_cleanup,
+    "retention": sweep_retention,
 }
 
 
@@ -383,6 +394,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False):
         "overdue": (CronTrigger(hour=8, timezone=LOCAL_TZ), soon),
         "outbox": (IntervalTrigger(seconds=20, timezone=LOCAL_TZ), soon),
         "cleanup": (CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), None),
+        "retention": (CronTrigger(hour=3, minute=45, timezone=LOCAL_TZ), None),
     }
     for name, (trigger, first_run) in plan.items():
         scheduler.add_job(_job, trigger, args=(app, lock, name), id=name, name=name)

@@ -16,6 +16,7 @@ from app.opinions.service import submit_opinion
 from app.receptions.bookings import AlreadyBooked, SlotFull, book_slot, slot_usage
 from app.receptions.models import Booking, BookingStatus, Reception, ReceptionStatus
 from app.receptions.service import (
+    staff_resident_id,
     ServiceDayDefaults,
     announce_reception,
     book_for_resident,
@@ -331,9 +332,10 @@ def test_staff_book_on_a_residents_behalf_within_capacity(site, make_user):
     )
     assert (booking.channel, booking.resident_id, booking.booked_by_user_id) == (
         "staff",
-        "staff:13912345678",
+        staff_resident_id("13912345678"),
         staff.id,
     )
+    assert "13912345678" not in booking.resident_id  # a keyed HMAC, never the number itself
     with pytest.raises(AlreadyBooked):
         book_for_resident(
             reception, slot="09:30", name="王大爷", mobile="13912345678", staff_user_id=staff.id, now=NOW

@@ -3,6 +3,7 @@ receptions (create and announce) and the outbox (list, resend)."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
 from app.api.base import api_blueprint
@@ -42,6 +43,7 @@ from app.api.staff.tokens import (
 from app.auth.models import ADMIN_ROLES, Role, StaffUser
 from app.auth.service import authenticate
 from app.extensions import db
+from app.security.lockout import LoginLocked, ensure_not_locked, register_failure, register_success
 
 blp = api_blueprint(
     "api_staff",
@@ -58,12 +60,20 @@ class StaffToken(MethodView):
     @blp.alt_response(
         401, schema=ErrorSchema, description="用户名或密码不正确，或账号已停用（invalid_credentials）"
     )
+    @blp.alt_response(429, schema=ErrorSchema, description="登录失败次数过多，用户名暂时锁定（login_locked）")
     @token_rate_limited(blp)
     def post(self, data: dict):
         """Trade a staff member's username and password for a bearer token."""
+        ensure_not_locked(data["username"])  # the console's lock-out: one count for both doors
         user = authenticate(data["username"], data["password"])
         if user is None:
+            db.session.rollback()
+            locked = register_failure(data["username"], request.remote_addr or "")
+            db.session.commit()  # the count outlives the refusal
+            if locked:
+                raise LoginLocked(locked)
             raise InvalidCredentials()
+        register_success(data["username"])
         db.session.commit()  # last_login_at
         return {
             "token": issue_staff_token(user),
