@@ -7,7 +7,7 @@ from flask import Flask, url_for
 # One masking function for pages, exports, API answers and logs (re-exported for old imports).
 from app.security.masking import mask_name, mask_phone
 
-__all__ = ["mask_name", "mask_phone", "media_url", "init_app"]
+__all__ = ["init_app", "mask_name", "mask_phone", "media_url"]
 
 
 def media_url(relative: str | None) -> str | None:

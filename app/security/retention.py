@@ -58,7 +58,9 @@ class RetentionReport:
 
     def lines(self) -> list[str]:
         verb = "将匿名化" if self.dry_run else "已匿名化"
-        head = f"数据保留期 {self.older_than_days} 天（{self.cutoff:%Y-%m-%d} 之前）{'，试运行未写入' if self.dry_run else ''}"
+        head = f"数据保留期 {self.older_than_days} 天（{self.cutoff:%Y-%m-%d} 之前）"
+        if self.dry_run:
+            head += "，试运行，未写入"
         out = [
             head,
             f"{verb}已办结留言 {len(self.opinions)} 条，删除照片 {self.photos} 张、推送记录 {self.pushes} 条",

@@ -16,7 +16,6 @@ from app.opinions.service import submit_opinion
 from app.receptions.bookings import AlreadyBooked, SlotFull, book_slot, slot_usage
 from app.receptions.models import Booking, BookingStatus, Reception, ReceptionStatus
 from app.receptions.service import (
-    staff_resident_id,
     ServiceDayDefaults,
     announce_reception,
     book_for_resident,
@@ -26,6 +25,7 @@ from app.receptions.service import (
     create_reception,
     generate_service_days,
     record_attendance,
+    staff_resident_id,
     update_reception,
 )
 from app.stations.service import update_station
