@@ -135,6 +135,19 @@ def register_success(username: str) -> None:
     db.session.flush()
 
 
+def release(username: str) -> None:
+    """Lift a lock and forget the count (an administrator's override; tests). Flushes."""
+    name = _key(username)
+    redis = redis_client()
+    if redis is not None:
+        try:
+            redis.delete(FAIL_KEY + name, LOCK_KEY + name)
+        except Exception:
+            log.warning("lock-out: Redis unavailable, releasing in the database")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    db.session.flush()
+
+
 def _fail_redis(redis, name: str, limit: int, window: int, lockout: int) -> int:
     pipe = redis.pipeline()
     pipe.set(FAIL_KEY + name, 0, ex=window, nx=True)  # the window starts with the first failure
