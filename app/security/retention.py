@@ -105,7 +105,7 @@ def anonymise_opinion(opinion: Opinion, now: datetime) -> tuple[int, int]:
         event.note = _masked(event.note)
     opinion.anonymised_at = now
     db.session.expire(opinion, ["photos"])
-    audit(None, "retention_anonymise", "opinion", opinion.id, f"{opinion.tracking_no}：已删除群众个人信息")
+    audit(None, "retention_anonymise", "opinion", opinion.tracking_no, "已删除群众个人信息")
     return len(photos), pushes or 0
 
 

@@ -83,7 +83,7 @@ def test_old_closed_opinions_are_anonymised_once(app, world):
     pushes = select(func.count()).where(OutboxMessage.dedup_key.like(f"opinion:{old.id}:%"))
     assert db.session.scalar(pushes) == 0 and report.pushes == 1
     audits = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_anonymise")).all()
-    assert [a.object_id for a in audits] == [str(old.id)]
+    assert [a.object_id for a in audits] == [old.tracking_no]
 
     again = run_retention(365)  # idempotent
     assert again.opinions == [] and again.bookings == 0
