@@ -132,6 +132,8 @@ def make_test_app(database_url: str, redis: str | None = None, **extra):
         "SECRET_KEY": "test-secret-key-0123456789",
         # A real Fernet key, as production needs (app/security/crypto.py).
         "FIELD_ENCRYPTION_KEY": TEST_FIELD_KEY,
+        # Every test signs in from 127.0.0.1: the per-address sign-in limit is tested on its own.
+        "CONSOLE_LIMIT_LOGIN_ADDRESS": "100000/minute",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis,
         "WTF_CSRF_ENABLED": False,

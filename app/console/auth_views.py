@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from app.auth.service import authenticate, change_own_password
 from app.console.access import invalid, is_safe_next, me
 from app.errors import DomainError, ValidationFailed
-from app.extensions import db
+from app.extensions import db, limiter
 from app.security.lockout import LoginLocked, ensure_not_locked, register_failure, register_success
 
 # One message for unknown user, wrong password and disabled account: no user enumeration.
 LOGIN_FAILED = "用户名或密码不正确，或账号已停用。"
 
 
+# Sign-in attempts per client address, whatever the username (the lock-out counts per username).
+DEFAULT_LOGIN_LIMIT = "30/minute"
+
+
+def _login_limit() -> str:
+    return current_app.config.get("CONSOLE_LIMIT_LOGIN_ADDRESS") or DEFAULT_LOGIN_LIMIT
+
+
+@limiter.limit(_login_limit, key_func=lambda: "console-login:" + get_remote_address(), methods=["POST"])
 def login():
     next_url = request.values.get("next", "")
     if not is_safe_next(next_url):

@@ -121,6 +121,17 @@ def test_a_success_clears_the_count(client, world, backend):
     assert _post(client, user.username, PASSWORD).status_code == 302
 
 
+def test_console_sign_in_is_throttled_per_address(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "CONSOLE_LIMIT_LOGIN_ADDRESS", "4/minute")
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    statuses = [_post(client, f"spray{i}", "wrong-guess-1").status_code for i in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]  # four usernames tried, the fifth waits
+    assert "操作过于频繁" in _post(client, world["city"].username, PASSWORD).get_data(as_text=True)
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.2"
+    assert _post(client, world["city"].username, PASSWORD).status_code == 302
+    assert client.get("/console/login").status_code in (200, 302)  # the form itself is never limited
+
+
 def test_staff_api_shares_the_lockout(client, world, backend):
     user = world["city"]
     for _ in range(2):
