@@ -134,6 +134,9 @@ def make_test_app(database_url: str, redis: str | None = None, **extra):
         "FIELD_ENCRYPTION_KEY": TEST_FIELD_KEY,
         # Every test signs in from 127.0.0.1: the per-address sign-in limit is tested on its own.
         "CONSOLE_LIMIT_LOGIN_ADDRESS": "100000/minute",
+        # Under Redis failure counts outlive each test; the lock-out is tested on its own
+        # (tests/security), with its own limit.
+        "LOGIN_MAX_FAILURES": 1000,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis,
         "WTF_CSRF_ENABLED": False,

@@ -60,7 +60,6 @@ class StaffToken(MethodView):
     @blp.alt_response(
         401, schema=ErrorSchema, description="用户名或密码不正确，或账号已停用（invalid_credentials）"
     )
-    @blp.alt_response(429, schema=ErrorSchema, description="登录失败次数过多，用户名暂时锁定（login_locked）")
     @token_rate_limited(blp)
     def post(self, data: dict):
         """Trade a staff member's username and password for a bearer token."""
