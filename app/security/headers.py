@@ -38,7 +38,8 @@ HEADERS = {
 }
 HSTS = "max-age=31536000; includeSubDomains"
 # Pages and answers with residents' data must not be kept by a shared browser or proxy.
-PRIVATE_PREFIXES = ("/console", "/api/v1/staff", "/me")
+PRIVATE_PREFIXES = ("/console/", "/api/v1/staff/")
+PRIVATE_PAGES = ("/console", "/me")
 
 
 def _secure_headers(response):
@@ -46,7 +47,8 @@ def _secure_headers(response):
         response.headers.setdefault(name, value)
     if current_app.config.get("HSTS_ENABLED"):
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.path.startswith(PRIVATE_PREFIXES) and "Cache-Control" not in response.headers:
+    private = request.path in PRIVATE_PAGES or request.path.startswith(PRIVATE_PREFIXES)
+    if private and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -58,6 +58,8 @@ def test_station_page_and_console_pages(client, world, login):
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"] == CSP
     assert response.headers["Cache-Control"] == "no-store"  # staff pages are never cached
+    assert client.get("/me").headers["Cache-Control"] == "no-store"  # a resident's own list
+    assert "no-store" not in client.get("/static/public/site.css").headers.get("Cache-Control", "")
 
 
 def test_hsts_when_served_over_https(app, client, monkeypatch):
