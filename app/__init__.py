@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 from flask import Flask
 
+from app import observability
 from app.config import check_config, load_config
 from app.extensions import csrf, db, init_redis, limiter, login_manager, migrate
 
@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON (Flask 3 ignores JSON_AS_ASCII)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.init_app(app)  # logs with request ids, /metrics
 
     _import_models()
     db.init_app(app)
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import web_errors
     from app.api import init_api
     from app.console import bp as console_bp
+    from app.console_ledger import bp as console_ledger_bp
     from app.console_opinions import bp as console_opinions_bp
     from app.console_outbox import bp as console_outbox_bp
     from app.health import bp as health_bp
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     app.register_blueprint(console_opinions_bp, url_prefix="/console/opinions")
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
+    app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
     init_api(app)
     web_errors.init_app(app)
 
@@ -73,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     security.init_app(app)  # headers and CSP, field encryption key, masked logs, `flask retention`
 
+    from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.plaques.cli import plaques_cli
     from app.receptions.cli import receptions_cli
@@ -80,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.workdays.cli import calendar_cli
 
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(wechat_cli)
     app.cli.add_command(receptions_cli)
@@ -103,6 +107,7 @@ def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
+    from app.ledger import models as _ledger  # noqa: F401
     from app.notify import models as _notify  # noqa: F401
     from app.opinions import models as _opinions  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401

@@ -73,6 +73,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
         # A deputy photo or resident photo is re-encoded anyway; 5 MB is plenty for a phone shot.
         "MAX_IMAGE_BYTES": int(env.get("MAX_IMAGE_BYTES", 5 * 1024 * 1024)),
+        "MAX_RECORD_BYTES": int(env.get("MAX_RECORD_BYTES", 15 * 1024 * 1024)),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
@@ -120,8 +121,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OUTBOX_RATE_PER_SECOND": float(env.get("OUTBOX_RATE_PER_SECOND", 100)),
         "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS", 8)),
         "OUTBOX_MAX_RETRYABLE_ATTEMPTS": int(env.get("OUTBOX_MAX_RETRYABLE_ATTEMPTS", 24)),
-        "OUTBOX_RETRY_BASE_S": int(env.get("OUTBOX_RETRY_BASE_S", 30)),
-        "OUTBOX_RETRY_MAX_S": int(env.get("OUTBOX_RETRY_MAX_S", 3600)),
+        "OUTBOX_RETRY_BASE_S": float(env.get("OUTBOX_RETRY_BASE_S", 30)),
+        "OUTBOX_RETRY_MAX_S": float(env.get("OUTBOX_RETRY_MAX_S", 3600)),
         "OUTBOX_KEEP_SENT_DAYS": int(env.get("OUTBOX_KEEP_SENT_DAYS", 90)),
         # The scheduler (app/notify/scheduler.py) runs inside the web process only in the embedded
         # default; production runs `flask scheduler run` as its own process.
@@ -131,6 +132,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMINDER_LEADS": env.get("REMINDER_LEADS", "3d,eve,morning"),
         "REMINDER_EVENING": env.get("REMINDER_EVENING", "19:00"),
         "REMINDER_MORNING": env.get("REMINDER_MORNING", "07:30"),
+        # Operations (app/observability.py): log lines as JSON in production, text otherwise;
+        # who may read /metrics: a bearer token, or a client address inside these networks.
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if app_env == "production" else "text"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOW_NETWORKS": env.get("METRICS_ALLOW_NETWORKS", "127.0.0.1/32,::1/128"),
     }
     # Optional tuning, read only when set; each module keeps its documented default otherwise.
     for name in RATE_LIMIT_SETTINGS:
@@ -141,6 +148,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             cfg[name] = int(env[name])
     cfg.update(overrides)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A database that is down or restarting must fail a request fast (503), not hang it.
+        options = cfg["SQLALCHEMY_ENGINE_OPTIONS"] = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", 5))})
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
     cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["COOKIE_SECURE"])
     # HSTS only where the service is reached over HTTPS.

@@ -47,9 +47,17 @@ def init_redis(app: Flask) -> None:
     client = None
     if url:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
+        # One quick retry, not redis-py's default ten with back-off: while Redis is down every
+        # caller falls back at once (in-process limits, the database), instead of waiting seconds.
         client = redis.Redis.from_url(
-            url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
+            url,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            health_check_interval=30,
+            retry=Retry(NoBackoff(), 1),
         )
     app.extensions["redis"] = client
 

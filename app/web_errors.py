@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
@@ -43,6 +44,18 @@ def error_response(status: int, code: str | None = None, message: str | None = N
     return make_response(render_template("error.html", status=status, message=message)), status
 
 
+def _is_outage(exc: Exception) -> bool:
+    """A database error that means "not reachable now", as opposed to a bad statement."""
+    import psycopg
+
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, psycopg.OperationalError):
+        return True
+    return "database is locked" in str(exc)  # SQLite under write contention
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -63,6 +76,24 @@ def init_app(app: Flask) -> None:
         for name, value in exc.get_headers():
             if name.lower() not in ("content-type", "content-length"):
                 response.headers[name] = value
+        return response, status
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc: Exception):
+        # The database is down or restarting (connection refused, "shutting down", a dropped
+        # connection): nothing was stored, so say "try again" with a 503, not a 500.
+        if not _is_outage(exc):
+            return _unexpected(exc)  # e.g. SQLite's "no such table" is a bug, not an outage
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is discarded at teardown anyway
+            current_app.logger.debug("rollback after a database outage failed", exc_info=True)
+        current_app.logger.error(
+            "database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0]
+        )
+        response, status = error_response(503)
+        response.headers["Retry-After"] = "5"
         return response, status
 
     @app.errorhandler(Exception)

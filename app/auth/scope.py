@@ -165,5 +165,6 @@ def is_visible(obj: Any, user: StaffUser | Scope) -> bool:
 
 # Later domains declare how their rows are scoped when imported; importing them here means
 # nobody can query them through this module before their rules are registered.
+from app.ledger import scope as _ledger_scope  # noqa: E402, F401
 from app.opinions import scope as _opinions_scope  # noqa: E402, F401
 from app.receptions import scope as _receptions_scope  # noqa: E402, F401

@@ -41,6 +41,8 @@ NAV = (
     ("console.stations", "家站点", "console.station", STATION_VIEWERS),
     ("console.receptions", "接待活动", "console.reception", RECEPTION_VIEWERS),
     ("console.collected", "现场收集意见", "console.collected", STATION_WORKERS),
+    ("console_ledger.index", "活动台账", "console_ledger.", RECEPTION_VIEWERS),
+    ("console_ledger.behind", "履职未达标", "console_ledger.behind", ADMINS | {Role.STATION_STAFF}),
     ("console.plaques", "标识牌", "console.plaque", STATION_WORKERS),
     ("console.deputies", "代表", "console.deput", DEPUTY_VIEWERS),
     ("console.units", "承办单位", "console.unit", UNIT_VIEWERS),

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Role
@@ -27,6 +28,7 @@ from app.console.access import (
 )
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
+from app.ledger.models import Activity
 from app.receptions.bookings import AlreadyBooked, SlotFull, bookings_for, cancel_booking, slot_usage
 from app.receptions.models import (
     Booking,
@@ -233,6 +235,9 @@ def _detail_context(reception: Reception, **extra: Any) -> dict[str, Any]:
         and any(s["open"] for s in slots),
         "can_mark": manage and reception.status != ReceptionStatus.CANCELLED and now.date() >= reception.date,
         "ended": datetime.combine(reception.date, reception.end) <= now,
+        "started": datetime.combine(reception.date, reception.start) <= now,
+        # 台账: the activity this reception became (issue 8), if any.
+        "ledger_activity": db.session.scalar(select(Activity).where(Activity.reception_id == reception.id)),
         "announced_local": to_local(reception.announced_at) if reception.announced_at else None,
         "today": now.date(),
         "booking_form": {},

@@ -70,6 +70,11 @@ def _print_report(report: SeedReport, seconds: float) -> None:
         click.echo(f"工作日历：新增 {report.calendar_days_added} 个节假日/调休日。")
     if report.receptions_created:
         click.echo(f"接待活动：生成本月和下月的“代表联系服务群众日”共 {report.receptions_created} 场。")
+    if report.ledger_activities_created:
+        click.echo(
+            f"活动台账：写入演示街道家站点本年度的活动 {report.ledger_activities_created} 条，"
+            "以及年度活动计划和固定联系群众。"
+        )
     if report.passwords_updated:
         click.echo("已按 DEMO_PASSWORD 更新密码：" + "、".join(report.passwords_updated))
     for warning in report.warnings:

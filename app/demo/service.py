@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from app.auth.models import Role, StaffUser
 from app.auth.service import MIN_PASSWORD, create_user
-from app.demo.plan import DemoPlan, build_plan
+from app.demo.ledger import seed_ledger
+from app.demo.plan import DEMO_TOWN, DemoPlan, build_plan
 from app.deputies.models import Deputy
 from app.deputies.service import create_deputy
 from app.errors import Forbidden, ValidationFailed
@@ -72,6 +73,8 @@ class SeedReport:
     demo_station_name: str = ""
     # 联系服务群众日 generated for this month and the next, so the pages show who is on duty.
     receptions_created: int = 0
+    # 台账: a year of activities, plans and fixed contacts for the demo town (issue 8).
+    ledger_activities_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -80,6 +83,7 @@ class SeedReport:
             or self.calendar_days_added
             or self.passwords_updated
             or self.receptions_created
+            or self.ledger_activities_created
         )
 
 
@@ -133,6 +137,7 @@ class _Seeder:
         db.session.flush()
         self.seed_service_days()
         station = self.stations[self.plan.demo_station]
+        self.report.ledger_activities_created = seed_ledger(DEMO_TOWN, station)
         self.report.demo_station_code = station.code
         self.report.demo_station_name = station.name
         return self.report

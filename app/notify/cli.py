@@ -36,8 +36,17 @@ def _seconds_until(moment) -> float:
     metavar="SECONDS",
     help="持续发送（按退避时间重试），直到没有待发送消息或时间用完。",
 )
-def drain_command(limit: int, wait_s: float) -> None:
+@click.option(
+    "--forever",
+    is_flag=True,
+    help="常驻运行（systemd 服务）：一直发送新到期的消息，数据库中断后自动恢复，"
+    "收到 SIGTERM 后发完当前一轮再退出。",
+)
+def drain_command(limit: int, wait_s: float, forever: bool) -> None:
     """Send what is due now; with --wait keep going until nothing is pending or time is up."""
+    if forever:
+        _drain_forever(limit)
+        return
     deadline = time.monotonic() + max(0.0, wait_s)
     total = DrainReport()
     while True:
@@ -56,6 +65,48 @@ def drain_command(limit: int, wait_s: float) -> None:
         click.echo(f"仍有 {left} 条待发送（等待重试或稍后到期）。")
     for error in total.errors[:5]:
         click.echo(f"错误：{error}", err=True)
+
+
+# After a failed round (database restarting, a bug), wait this long before the next one.
+FAILURE_PAUSE_S = 5.0
+
+
+def _drain_forever(limit: int) -> None:
+    """The long-running worker: drain, sleep until the next row is due, repeat; survive outages."""
+    import logging
+    import signal
+
+    from app.extensions import db
+
+    log = logging.getLogger("app.notify.worker")
+    stopping = False
+
+    def stop(_signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True  # finish the row in hand (its commit), then leave
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("outbox worker started (limit %s a round)", limit)
+    while not stopping:
+        try:
+            report = drain(limit)
+            if report.handled:
+                log.info("outbox: %s", report.summary())
+            pause = 0.0 if report.handled >= limit else min(POLL_S, _seconds_until(next_due_at()))
+            db.session.commit()
+        except Exception as exc:  # the database restarting must not end the worker
+            log.warning("outbox round failed, retrying in %ss: %s", FAILURE_PAUSE_S, exc)
+            try:
+                db.session.rollback()
+            except Exception:
+                log.debug("rollback failed", exc_info=True)
+            db.session.remove()
+            pause = FAILURE_PAUSE_S
+        end = time.monotonic() + pause
+        while not stopping and time.monotonic() < end:
+            time.sleep(min(0.2, end - time.monotonic()))
+    log.info("outbox worker stopped")
 
 
 scheduler_cli = AppGroup("scheduler", help="定时任务：服务日生成、代表提醒、逾期督办、发件箱发送与清理。")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -59,7 +60,11 @@ class SchedulerLock:
         with self._guard:
             redis = self.app.extensions.get("redis")
             if redis is not None:
-                return self._hold_redis(redis)
+                try:
+                    return self._hold_redis(redis)
+                except RedisError as exc:
+                    # Redis down: keep the sweeps going under the database's lock meanwhile.
+                    log.warning("scheduler lock: Redis unavailable (%s), using the database lock", exc)
             if db.engine.dialect.name == "postgresql":
                 return self._hold_pg()
             return self._hold_file()
@@ -283,6 +288,15 @@ def sweep_overdue_opinions(now: datetime) -> SweepReport:
     return report
 
 
+def sweep_ledger_drafts(now: datetime) -> SweepReport:
+    """台账: every announced reception that has ended gets its pre-filled draft activity, once."""
+    from app.ledger.service import draft_ended_receptions
+
+    report = SweepReport("接待活动转台账草稿")
+    report.counts["新建草稿"] = len(draft_ended_receptions(now))
+    return report
+
+
 def sweep_outbox(now: datetime) -> SweepReport:
     """Send what is due."""
     from app.notify.sender import drain
@@ -325,6 +339,7 @@ SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "service_days": sweep_service_days,
     "deputy_reminders": sweep_deputy_reminders,
     "overdue": sweep_overdue_opinions,
+    "ledger_drafts": sweep_ledger_drafts,
     "outbox": sweep_outbox,
     "cleanup": sweep_cleanup,
     "retention": sweep_retention,
@@ -392,6 +407,8 @@ def build_scheduler(app: Flask, *, blocking: bool = False):
         "service_days": (CronTrigger(day=1, hour=6, timezone=LOCAL_TZ), soon),
         "deputy_reminders": (IntervalTrigger(minutes=10, timezone=LOCAL_TZ), soon),
         "overdue": (CronTrigger(hour=8, timezone=LOCAL_TZ), soon),
+        # Receptions end at any hour; their drafts should be waiting when staff look.
+        "ledger_drafts": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
         "outbox": (IntervalTrigger(seconds=20, timezone=LOCAL_TZ), soon),
         "cleanup": (CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), None),
         "retention": (CronTrigger(hour=3, minute=45, timezone=LOCAL_TZ), None),

@@ -23,9 +23,12 @@ from typing import Any
 
 import requests
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException, WeChatOAuthException
 from wechatpy.oauth import WeChatOAuth
+
+from app.observability import count_wechat_error
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class WeChatApiError(Exception):
         super().__init__(f"{errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+        count_wechat_error(errcode)  # every failed call ends here: /metrics counts it by errcode
 
     @property
     def retryable(self) -> bool:
@@ -94,24 +98,42 @@ class MemoryTokenStore:
 
 
 class RedisTokenStore:
-    """Tokens shared by every worker on every host."""
+    """Tokens shared by every worker on every host.
+
+    While Redis is unreachable each process keeps using the token it last saw (or fetches
+    its own): WeChat allows several valid tokens for a few minutes, and a push must not
+    fail because the cache is down.
+    """
 
     def __init__(self, redis, prefix: str = "wechat") -> None:
         self.redis = redis
         self.prefix = prefix
+        self.local = MemoryTokenStore()
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}:{key}"
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self.redis.get(self._key(key))
+        try:
+            value = self.redis.get(self._key(key))
+        except RedisError as exc:
+            log.warning("token store: Redis unavailable (%s), using this process's copy", exc)
+            return self.local.get(key, default)
         return default if value is None else json.loads(value)
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        self.redis.set(self._key(key), json.dumps(value), ex=ttl)
+        self.local.set(key, value, ttl)
+        try:
+            self.redis.set(self._key(key), json.dumps(value), ex=ttl)
+        except RedisError as exc:
+            log.warning("token store: Redis unavailable (%s), token kept in this process", exc)
 
     def delete(self, key: str) -> None:
-        self.redis.delete(self._key(key))
+        self.local.delete(key)
+        try:
+            self.redis.delete(self._key(key))
+        except RedisError as exc:
+            log.warning("token store: Redis unavailable (%s)", exc)
 
 
 _process_locks: dict[str, threading.Lock] = {}
@@ -143,7 +165,14 @@ class _Client(WeChatClient):
                 yield
             return
         lock = self._redis.lock(name, timeout=10, blocking_timeout=self._read_timeout() + 2)
-        if not lock.acquire():
+        try:
+            acquired = lock.acquire()
+        except RedisError as exc:  # Redis down: one refresher per process is still correct
+            log.warning("token lock: Redis unavailable (%s), locking within this process", exc)
+            with _process_lock(name):
+                yield
+            return
+        if not acquired:
             raise WeChatApiError(-1, "另一个进程正在刷新 access_token，等待超时")
         try:
             yield

@@ -1,10 +1,11 @@
 """security: residents' phones encrypted, login failures, anonymised opinions
 
 Revision ID: 17b78eb13121
-Revises: f1edacd12951
+Revises: 8cb546cc3728
 Create Date: 2026-11-26 12:12:39.676613
 
-Widens ``opinions.contact_mobile`` and ``bookings.mobile`` for Fernet tokens and encrypts
+Widens ``opinions.contact_mobile``, ``bookings.mobile`` and ``fixed_contacts.phone`` (a
+deputy's 固定联系群众) for Fernet tokens and encrypts
 the existing plain numbers with the app's ``FIELD_ENCRYPTION_KEY`` (app/security/crypto.py);
 a staff booking's resident key ``staff:<mobile>`` becomes ``staff:<blind index>``.
 Downgrade decrypts them back (with the same key) before narrowing the columns.
@@ -17,12 +18,13 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = "17b78eb13121"
-down_revision = "f1edacd12951"
+down_revision = "8cb546cc3728"
 branch_labels = None
 depends_on = None
 
 # Plain string views of the tables: the data migration handles tokens itself.
 opinions = sa.table("opinions", sa.column("id", sa.Integer), sa.column("contact_mobile", sa.String))
+fixed_contacts = sa.table("fixed_contacts", sa.column("id", sa.Integer), sa.column("phone", sa.String))
 bookings = sa.table(
     "bookings",
     sa.column("id", sa.Integer),
@@ -68,6 +70,15 @@ def upgrade():
             existing_server_default=sa.text("''"),
         )
 
+    with op.batch_alter_table("fixed_contacts", schema=None) as batch_op:
+        batch_op.alter_column(
+            "phone",
+            existing_type=sa.VARCHAR(length=32),
+            type_=sa.String(length=255),
+            existing_nullable=False,
+            existing_server_default=sa.text("''"),
+        )
+
     # Data: encrypt every plain number in place.
     from app.security.crypto import encrypt, is_token
 
@@ -79,6 +90,13 @@ def upgrade():
                 opinions.update()
                 .where(opinions.c.id == row.id)
                 .values(contact_mobile=encrypt(row.contact_mobile, config))
+            )
+    for row in conn.execute(sa.select(fixed_contacts.c.id, fixed_contacts.c.phone)).all():
+        if row.phone and not is_token(row.phone):
+            conn.execute(
+                fixed_contacts.update()
+                .where(fixed_contacts.c.id == row.id)
+                .values(phone=encrypt(row.phone, config))
             )
     query = sa.select(bookings.c.id, bookings.c.mobile, bookings.c.resident_id, bookings.c.active_resident)
     for row in conn.execute(query).all():
@@ -104,6 +122,13 @@ def downgrade():
                 .where(opinions.c.id == row.id)
                 .values(contact_mobile=decrypt(row.contact_mobile, config)[:32])
             )
+    for row in conn.execute(sa.select(fixed_contacts.c.id, fixed_contacts.c.phone)).all():
+        if row.phone:
+            conn.execute(
+                fixed_contacts.update()
+                .where(fixed_contacts.c.id == row.id)
+                .values(phone=decrypt(row.phone, config)[:32])
+            )
     query = sa.select(bookings.c.id, bookings.c.mobile, bookings.c.resident_id, bookings.c.active_resident)
     for row in conn.execute(query).all():
         if not row.mobile:
@@ -115,6 +140,15 @@ def downgrade():
             if row.active_resident == row.resident_id:
                 values["active_resident"] = values["resident_id"]
         conn.execute(bookings.update().where(bookings.c.id == row.id).values(**values))
+
+    with op.batch_alter_table("fixed_contacts", schema=None) as batch_op:
+        batch_op.alter_column(
+            "phone",
+            existing_type=sa.String(length=255),
+            type_=sa.VARCHAR(length=32),
+            existing_nullable=False,
+            existing_server_default=sa.text("''"),
+        )
 
     with op.batch_alter_table("opinions", schema=None) as batch_op:
         batch_op.alter_column(

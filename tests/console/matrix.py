@@ -647,3 +647,10 @@ from tests.console_outbox.matrix import SETUP as _OUTBOX_SETUP  # noqa: E402
 
 ROWS += _OUTBOX_ROWS
 SETUP += _OUTBOX_SETUP
+
+# --- 台账 and 履职档案 (app/console_ledger): its rows live beside its tests ------------------
+from tests.console_ledger.matrix import ROWS as _LEDGER_ROWS  # noqa: E402
+from tests.console_ledger.matrix import SETUP as _LEDGER_SETUP  # noqa: E402
+
+ROWS += _LEDGER_ROWS
+SETUP += _LEDGER_SETUP

@@ -13,8 +13,8 @@ from app.security.crypto import TOKEN_PREFIX
 from tests.conftest import PgDatabases, make_test_app
 from tests.factories import build_reception
 
-BEFORE = "f1edacd12951"
-MOBILE, STAFF_MOBILE = "13912345678", "13700001111"
+BEFORE = "8cb546cc3728"  # the revision before ours
+MOBILE, STAFF_MOBILE, CONTACT_PHONE = "13912345678", "13700001111", "13655556666"
 
 
 def _world():
@@ -40,19 +40,31 @@ def _world():
         staff_user_id=None,
         now=datetime(2030, 12, 1, 9),
     )
+    from app.deputies.service import create_deputy
+    from app.ledger.models import FixedContact
+
+    deputy = create_deputy(
+        region=town, data={"name": "迁移代表", "unit": "单位", "post": "职员"},
+        mandates=[{"level": "town", "term": "第十八届", "start_year": 2022}],
+    )  # fmt: skip
+    contact = FixedContact(deputy=deputy, name="固定联系人", phone=CONTACT_PHONE)
+    db.session.add(contact)
     db.session.commit()
-    return opinion.id, booking.id
+    return opinion.id, booking.id, contact.id
 
 
-def _raw(opinion_id: int, booking_id: int):
+def _raw(opinion_id: int, booking_id: int, contact_id: int):
     mobile = db.session.execute(
         text("SELECT contact_mobile FROM opinions WHERE id = :id"), {"id": opinion_id}
     ).scalar()
     row = db.session.execute(
         text("SELECT mobile, resident_id FROM bookings WHERE id = :id"), {"id": booking_id}
     ).one()
+    phone = db.session.execute(
+        text("SELECT phone FROM fixed_contacts WHERE id = :id"), {"id": contact_id}
+    ).scalar()
     db.session.rollback()
-    return mobile, row.mobile, row.resident_id
+    return mobile, row.mobile, row.resident_id, phone
 
 
 @pytest.mark.real_commits
@@ -71,21 +83,24 @@ def test_upgrade_encrypts_and_downgrade_restores(backend, tmp_path, request):
             upgrade()
             ids = _world()
             encrypted = _raw(*ids)
-            assert all(MOBILE not in v and STAFF_MOBILE not in v for v in encrypted)
-            assert encrypted[0].startswith(TOKEN_PREFIX) and encrypted[1].startswith(TOKEN_PREFIX)
+            assert all(number not in v for v in encrypted for number in (MOBILE, STAFF_MOBILE, CONTACT_PHONE))
+            assert all(encrypted[i].startswith(TOKEN_PREFIX) for i in (0, 1, 3))
 
             downgrade(revision=BEFORE)
-            assert _raw(*ids) == (MOBILE, STAFF_MOBILE, f"staff:{STAFF_MOBILE}")
+            assert _raw(*ids) == (MOBILE, STAFF_MOBILE, f"staff:{STAFF_MOBILE}", CONTACT_PHONE)
 
             upgrade()
             again = _raw(*ids)
-            assert again[0].startswith(TOKEN_PREFIX) and again[1].startswith(TOKEN_PREFIX)
+            assert all(again[i].startswith(TOKEN_PREFIX) for i in (0, 1, 3))
             assert again[2] == encrypted[2]  # the same blind index as written by the app
             from app.opinions.models import Opinion
             from app.receptions.models import Booking
 
             assert db.session.get(Opinion, ids[0]).contact_mobile == MOBILE
             assert db.session.get(Booking, ids[1]).mobile == STAFF_MOBILE
+            from app.ledger.models import FixedContact
+
+            assert db.session.get(FixedContact, ids[2]).phone == CONTACT_PHONE
             db.session.remove()
             db.engine.dispose()
     finally:
