@@ -184,6 +184,8 @@ def test_no_csp_violations_anywhere(live_app, live_server, phone_page, desktop_p
         found["/console/wechat/simulator (send)"] = desk.violations()
     # The plaque preview image on the station page loads under img-src 'self'.
     desk.visit(f"{base}/console/stations/{seeded['station_id']}")
+    # The preview is rendered on request (a second or more under load): wait for it.
+    desktop_page.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=30_000)
     images = desktop_page.eval_on_selector_all(
         "img", "els => els.map(e => [e.src, e.complete && e.naturalWidth > 0])"
     )
