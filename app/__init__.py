@@ -49,9 +49,13 @@ def create_app(config: dict | None = None) -> Flask:
     from app.console_ledger import bp as console_ledger_bp
     from app.console_opinions import bp as console_opinions_bp
     from app.console_outbox import bp as console_outbox_bp
+    from app.exports import bp as console_exports_bp
     from app.health import bp as health_bp
     from app.media.views import bp as media_bp
+    from app.notify.console import bp as console_notify_bp
+    from app.notify.public_views import bp as notify_public_bp
     from app.public.views import bp as public_bp
+    from app.rating import bp as console_rating_bp
     from app.wechat import mount_mock
     from app.wechat.console import bp as wechat_console_bp
     from app.wechat.views import bp as wechat_bp
@@ -59,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
+    app.register_blueprint(notify_public_bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
     limiter.exempt(wechat_bp)  # all pushes come from WeChat's few servers: never throttle them
@@ -67,7 +72,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
     app.register_blueprint(console_opinions_bp, url_prefix="/console/opinions")
     app.register_blueprint(console_outbox_bp, url_prefix="/console/outbox")
+    app.register_blueprint(console_exports_bp, url_prefix="/console/exports")
+    app.register_blueprint(console_rating_bp, url_prefix="/console/ratings")
     app.register_blueprint(console_ledger_bp, url_prefix="/console/ledger")
+    app.register_blueprint(console_notify_bp, url_prefix="/console/notify")
     init_api(app)
     web_errors.init_app(app)
 
@@ -89,6 +97,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(receptions_cli)
     app.cli.add_command(plaques_cli)
 
+    from app.exports.cli import export_cli
+
+    app.cli.add_command(export_cli)
+
     from app import template_helpers
 
     template_helpers.init_app(app)
@@ -107,9 +119,11 @@ def _import_models() -> None:
     """Import every model module so metadata (and Alembic) sees the whole schema."""
     from app.auth import models as _auth  # noqa: F401
     from app.deputies import models as _deputies  # noqa: F401
+    from app.exports import models as _exports  # noqa: F401
     from app.ledger import models as _ledger  # noqa: F401
     from app.notify import models as _notify  # noqa: F401
     from app.opinions import models as _opinions  # noqa: F401
+    from app.rating import models as _rating  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
     from app.security import models as _security  # noqa: F401

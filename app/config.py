@@ -101,6 +101,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "reception_announced": env.get("WECHAT_TPL_RECEPTION", "TPL_RECEPTION"),
             "deputy_reminder": env.get("WECHAT_TPL_DEPUTY_REMINDER", "TPL_DEPUTY_REMINDER"),
             "overdue": env.get("WECHAT_TPL_OVERDUE", "TPL_OVERDUE"),
+            "weekly_digest": env.get("WECHAT_TPL_WEEKLY_DIGEST", "TPL_WEEKLY_DIGEST"),
+            "staff_digest": env.get("WECHAT_TPL_STAFF_DIGEST", "TPL_STAFF_DIGEST"),
+            "binding": env.get("WECHAT_TPL_BINDING", "TPL_BINDING"),
         },
         # Working days a handling unit gets when a category sets none.
         "DEFAULT_DEADLINE_WORKDAYS": int(env.get("DEFAULT_DEADLINE_WORKDAYS", 15)),
@@ -124,6 +127,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OUTBOX_RETRY_BASE_S": float(env.get("OUTBOX_RETRY_BASE_S", 30)),
         "OUTBOX_RETRY_MAX_S": float(env.get("OUTBOX_RETRY_MAX_S", 3600)),
         "OUTBOX_KEEP_SENT_DAYS": int(env.get("OUTBOX_KEEP_SENT_DAYS", 90)),
+        # Rows a worker claims at once, threads sending them, how long a claim lasts before a
+        # crashed worker's rows are claimable again (keep it well under WeChat's 10 minutes),
+        # and how long after an unanswered send retries may still reuse its client_msg_id.
+        "OUTBOX_BATCH_SIZE": int(env.get("OUTBOX_BATCH_SIZE", 50)),
+        "OUTBOX_SEND_THREADS": int(env.get("OUTBOX_SEND_THREADS", 8)),
+        "OUTBOX_LEASE_S": int(env.get("OUTBOX_LEASE_S", 120)),
+        "OUTBOX_AMBIGUOUS_WINDOW_S": int(env.get("OUTBOX_AMBIGUOUS_WINDOW_S", 480)),
         # The scheduler (app/notify/scheduler.py) runs inside the web process only in the embedded
         # default; production runs `flask scheduler run` as its own process.
         "SCHEDULER_IN_PROCESS": env.get("SCHEDULER_IN_PROCESS", "1" if app_env == "development" else "0")
@@ -138,6 +148,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "METRICS_ALLOW_NETWORKS": env.get("METRICS_ALLOW_NETWORKS", "127.0.0.1/32,::1/128"),
+        # 公告接待时间 "事先提前预告": announcing fewer days ahead is allowed but warned about.
+        "ANNOUNCE_MIN_DAYS": int(env.get("ANNOUNCE_MIN_DAYS", 3)),
+        # Digests: subscribers' weekly one (weekday 0 = Monday, local time), staff's daily one.
+        "DIGEST_WEEKLY_DAY": int(env.get("DIGEST_WEEKLY_DAY", 0)),
+        "DIGEST_WEEKLY_TIME": env.get("DIGEST_WEEKLY_TIME", "08:00"),
+        "DIGEST_DAILY_TIME": env.get("DIGEST_DAILY_TIME", "08:30"),
+        # One-time WeChat binding codes (QR and link) for deputies and staff: minutes valid.
+        "BINDING_TTL_MINUTES": int(env.get("BINDING_TTL_MINUTES", 30)),
     }
     # Optional tuning, read only when set; each module keeps its documented default otherwise.
     for name in RATE_LIMIT_SETTINGS:

@@ -4,9 +4,11 @@ Importing this package registers them all; ``dispatch`` runs the one a push need
 """
 
 from handlers import (  # noqa: F401 - imported to register their handlers
+    binding,
     click,
     location,
     media,
+    preferences,
     scan,
     subscribe,
     template_job,

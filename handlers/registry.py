@@ -15,6 +15,12 @@ from app.wechat.service import Outcome
 Handler = Callable[[Inbound], Outcome]
 
 _handlers: dict[str, Handler] = {}
+# Routes found before the type's handler: a QR scene prefix (subscribe/SCAN), a text
+# keyword, a menu key. They let a new feature add a handler module without editing the
+# type's own handler.
+_scenes: dict[str, Handler] = {}
+_keywords: dict[str, Handler] = {}
+_menu_keys: dict[str, Handler] = {}
 
 
 def _register(key: str) -> Callable[[Handler], Handler]:
@@ -37,6 +43,48 @@ def on_event(event: str) -> Callable[[Handler], Handler]:
     return _register(f"event:{event.lower()}")
 
 
+def _register_in(table: dict[str, Handler], keys: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    def decorator(fn: Handler) -> Handler:
+        for key in keys:
+            if key in table:
+                raise RuntimeError(f"two handlers for {key}: {table[key].__module__} and {fn.__module__}")
+            table[key] = fn
+        return fn
+
+    return decorator
+
+
+def on_scene(prefix: str) -> Callable[[Handler], Handler]:
+    """Register the handler of QR scenes starting with ``prefix`` (on subscribe and SCAN events)."""
+    return _register_in(_scenes, (prefix,))
+
+
+def on_keyword(*words: str) -> Callable[[Handler], Handler]:
+    """Register the handler of text messages that are exactly one of ``words`` (spaces trimmed)."""
+    return _register_in(_keywords, words)
+
+
+def on_menu_key(*keys: str) -> Callable[[Handler], Handler]:
+    """Register the handler of menu CLICK events with one of these keys."""
+    return _register_in(_menu_keys, keys)
+
+
+def _route(inbound: Inbound) -> Handler | None:
+    message = inbound.message
+    if message.type == "text":
+        return _keywords.get((getattr(message, "content", "") or "").strip())
+    if message.type != "event":
+        return None
+    if message.event in ("subscribe_scan", "scan"):
+        scene = str(getattr(message, "scene_id", "") or "")
+        for prefix, handler in _scenes.items():
+            if scene.startswith(prefix):
+                return handler
+    if message.event == "click":
+        return _menu_keys.get(getattr(message, "key", "") or "")
+    return None
+
+
 def key_of(inbound: Inbound) -> str:
     message = inbound.message
     if message.type == "event":
@@ -45,7 +93,7 @@ def key_of(inbound: Inbound) -> str:
 
 
 def handler_for(inbound: Inbound) -> Handler | None:
-    return _handlers.get(key_of(inbound))
+    return _route(inbound) or _handlers.get(key_of(inbound))
 
 
 def registered() -> list[str]:

@@ -40,8 +40,9 @@ def _blueprints() -> list:
     from app.api.staff.views import blp as staff
     from app.api.stations import blp as stations
     from app.api.subscriptions import blp as subscriptions
+    from app.rating.api import blp as staff_ratings
 
-    return [auth, stations, receptions, bookings, opinions, subscriptions, staff]
+    return [auth, stations, receptions, bookings, opinions, subscriptions, staff, staff_ratings]
 
 
 def _document_components(api: JiazhandianApi) -> None:

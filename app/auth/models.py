@@ -61,6 +61,9 @@ class StaffUser(UserMixin, TimestampMixin, db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("handling_units.id"), index=True)
     deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The staff member's WeChat (official-account openid), bound by a one-time code from the
+    # console (app/notify/binding.py): digests and 督办 pushes reach them through it.
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     region = relationship("Region")

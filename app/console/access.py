@@ -50,6 +50,10 @@ NAV = (
     ("console.calendar", "工作日历", "console.calendar", ADMINS),
     ("wechat_console.simulator", "公众号模拟器", "wechat_console.", ADMINS | {Role.STATION_STAFF}),
     ("console_outbox.index", "推送记录", "console_outbox", {Role.CITY_ADMIN}),
+    ("console_rating.index", "星级评定", "console_rating", ADMINS | {Role.STATION_STAFF}),
+    ("console_exports.index", "导出", "console_exports", EVERYONE),
+    ("console_notify.bindings", "微信绑定", "console_notify.bind", ADMINS | {Role.STATION_STAFF}),
+    ("console_notify.reminders", "代表提醒", "console_notify.remind", ADMINS | {Role.STATION_STAFF}),
     ("console.password", "修改密码", "console.password", EVERYONE),
 )
 

@@ -207,6 +207,7 @@ def new():
     db.session.commit()
     done = "已公告" if reception.status == ReceptionStatus.ANNOUNCED else "已保存为草稿"
     flash(f"接待活动{done}：{reception.date:%Y-%m-%d} {reception.topic}", "success")
+    _warn_if_late(reception)
     return redirect(url_for("console.reception_detail", reception_id=reception.id))
 
 
@@ -302,7 +303,17 @@ def _act(reception_id: int, change: Callable[[], object], success: str):
 @roles(RUNNERS)
 def announce(reception_id: int):
     reception = _managed(reception_id)
-    return _act(reception_id, lambda: announce_reception(reception), "接待活动已公告，群众可以查看和预约。")
+    answer = _act(reception_id, lambda: announce_reception(reception), "接待活动已公告，群众可以查看和预约。")
+    _warn_if_late(reception)
+    return answer
+
+
+def _warn_if_late(reception: Reception) -> None:
+    from app.notify.fanout import late_announcement_warning
+
+    warning = late_announcement_warning(reception)
+    if warning:
+        flash(warning, "error")
 
 
 @roles(RUNNERS)

@@ -75,6 +75,16 @@ def _print_report(report: SeedReport, seconds: float) -> None:
             f"活动台账：写入演示街道家站点本年度的活动 {report.ledger_activities_created} 条，"
             "以及年度活动计划和固定联系群众。"
         )
+    if report.rating_sheets_created:
+        click.echo(
+            f"星级评定：写入演示街道家站点本年度评分表 {report.rating_sheets_created} 张"
+            "（自评中、待区推荐、待市评定、已评定各一）。"
+        )
+    if report.push_demo_created:
+        click.echo(
+            f"推送演示：演示家站点的关注者、代表和工作人员的微信绑定（新增 {report.push_demo_created} 项）；"
+            "在该站点公告一场接待，即可在“推送记录”看到推送，在“代表提醒”看到提醒安排。"
+        )
     if report.passwords_updated:
         click.echo("已按 DEMO_PASSWORD 更新密码：" + "、".join(report.passwords_updated))
     for warning in report.warnings:

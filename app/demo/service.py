@@ -19,6 +19,7 @@ from app.auth.models import Role, StaffUser
 from app.auth.service import MIN_PASSWORD, create_user
 from app.demo.ledger import seed_ledger
 from app.demo.plan import DEMO_TOWN, DemoPlan, build_plan
+from app.demo.rating import demo_stations, seed_ratings
 from app.deputies.models import Deputy
 from app.deputies.service import create_deputy
 from app.errors import Forbidden, ValidationFailed
@@ -75,6 +76,10 @@ class SeedReport:
     receptions_created: int = 0
     # 台账: a year of activities, plans and fixed contacts for the demo town (issue 8).
     ledger_activities_created: int = 0
+    # 星级评定: this year's score sheets of the demo town's stations, one per workflow state.
+    rating_sheets_created: int = 0
+    # Followers of the demo station and WeChat bindings (app/notify/demo.py).
+    push_demo_created: int = 0
 
     @property
     def changed(self) -> bool:
@@ -84,6 +89,8 @@ class SeedReport:
             or self.passwords_updated
             or self.receptions_created
             or self.ledger_activities_created
+            or self.rating_sheets_created
+            or self.push_demo_created
         )
 
 
@@ -138,6 +145,10 @@ class _Seeder:
         self.seed_service_days()
         station = self.stations[self.plan.demo_station]
         self.report.ledger_activities_created = seed_ledger(DEMO_TOWN, station)
+        self.report.rating_sheets_created = seed_ratings(demo_stations(station))
+        from app.notify.demo import seed_push_demo
+
+        self.report.push_demo_created = seed_push_demo(station)
         self.report.demo_station_code = station.code
         self.report.demo_station_name = station.name
         return self.report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,3 +64,26 @@ def announce_to_followers(reception) -> int:
         ]
         db.session.execute(statement, rows)
     return len(openids)
+
+
+def late_announcement_warning(reception, now: datetime | None = None) -> str | None:
+    """A warning when a reception is announced fewer than ``ANNOUNCE_MIN_DAYS`` days ahead, else None.
+
+    三(一)2 有工作计划 asks every reception to be 事先提前预告. A late announcement is still
+    made and still pushed (residents are better told late than not at all): it is never
+    refused, only warned about, in the console and in the staff API's answer.
+    """
+    from app.timeutil import local_now
+
+    days = int(current_app.config.get("ANNOUNCE_MIN_DAYS", 3))
+    if days <= 0 or reception.status != "announced":
+        return None
+    moment = now or local_now()
+    ahead = (reception.date - moment.date()).days
+    if ahead >= days:
+        return None
+    when = "当天" if ahead <= 0 else f"前 {ahead} 天"
+    return (
+        f"本场接待在活动{when}才公告，少于规定的提前 {days} 天预告；已照常通知关注者，"
+        "请今后尽量提前公告，方便群众安排时间预约。"
+    )

@@ -97,19 +97,60 @@ def reception_announced(reception, base_url: str) -> Message:
 REMINDER_LEAD_TEXT = {"3d": "三天后", "eve": "明天", "morning": "今天"}
 
 
-def deputy_reminder(reception, deputy, lead: str, bookings: int, base_url: str) -> Message:
-    """A deputy's reminder of a reception they are on duty for: time, place, bookings so far."""
+def deputy_reminder(
+    reception, deputy, lead: str, bookings: int, base_url: str, *, on_duty: bool = True
+) -> Message:
+    """A deputy's reminder of a reception: time, place, bookings so far.
+
+    ``on_duty``: they are on duty there; otherwise it is a 联系服务群众日 at a station they
+    are placed at (三(二)2: every deputy is placed and takes part).
+    """
     when = REMINDER_LEAD_TEXT.get(lead, "近期")
+    what = reception.topic or reception.kind_label
+    role = "您值班" if on_duty else "您编入的家站点"
     return Message(
         kind="deputy_reminder",
         template_key="deputy_reminder",
         url=f"{base_url}/s/{reception.station.code}",
         data={
             "name1": cut(deputy.name, "name"),
-            "thing2": cut(f"{when}{reception.topic or reception.kind_label}", "thing"),
+            "thing2": cut(f"{when}{what}（{role}）", "thing"),
             "time3": _when(reception),
             "thing4": cut(f"{reception.station.name} {reception.station.address}", "thing"),
             "number5": cut(str(bookings), "number"),
+        },
+    )
+
+
+def weekly_digest(receptions, first_day, base_url: str) -> Message:
+    """To a follower who opted in: the coming week's receptions at the stations they follow."""
+    lines = "；".join(f"{r.date:%m-%d} {r.start:%H:%M} {r.station.name}" for r in receptions[:3])
+    more = f"等 {len(receptions)} 场" if len(receptions) > 3 else f"共 {len(receptions)} 场"
+    return Message(
+        kind="weekly_digest",
+        template_key="weekly_digest",
+        url=f"{base_url}/s/{receptions[0].station.code}",
+        data={
+            "thing1": cut(f"{first_day:%m月%d日}起一周接待预告", "thing"),
+            "thing2": cut(lines, "thing"),
+            "thing3": cut(more, "thing"),
+            "thing4": cut("回复“退订周报”可停止接收", "thing"),
+        },
+    )
+
+
+def staff_digest(user, work: dict[str, int], day, base_url: str) -> Message:
+    """To a station's or unit's staff: what waits today (new, to route, overdue)."""
+    summary = "，".join(f"{label}{count}条" for label, count in work.items())
+    return Message(
+        kind="staff_digest",
+        template_key="staff_digest",
+        url=f"{base_url}/console/opinions/",
+        data={
+            "thing1": cut(f"{user.scope_label}每日工作提醒", "thing"),
+            "time2": f"{day:%Y-%m-%d}",
+            "thing3": cut(summary, "thing"),
+            "thing4": cut("请登录工作台及时办理", "thing"),
         },
     )
 

@@ -20,7 +20,8 @@ from app.notify.service import audit
 
 # Who may read the outbox and resend: it spans every region.
 OUTBOX_ROLES = frozenset({Role.CITY_ADMIN})
-RESENDABLE = frozenset({OutboxStatus.DEAD.value, OutboxStatus.UNDELIVERABLE.value})
+# A "review" row may already have reached the resident: resending is staff's informed choice.
+RESENDABLE = frozenset({OutboxStatus.DEAD.value, OutboxStatus.UNDELIVERABLE.value, OutboxStatus.REVIEW.value})
 KIND_MAX = 32
 OPENID_MAX = 64
 NOT_FOUND = "没有这条推送记录。"
@@ -99,15 +100,18 @@ def get_outbox_row(row_id: int) -> OutboxMessage:
 
 
 def resend(row: OutboxMessage, user: StaffUser) -> OutboxMessage:
-    """Queue a dead or undeliverable push again from scratch (pending, no attempts), audited."""
+    """Queue a dead, undeliverable or review push again from scratch (pending, no attempts), audited."""
     if row.status not in RESENDABLE:
-        raise Conflict(f"只能重发“发送失败”或“无法送达”的推送，这条是“{row.status_label}”。")
+        raise Conflict(f"只能重发“发送失败”“无法送达”或“待核实”的推送，这条是“{row.status_label}”。")
     before = f"原状态 {row.status}，已尝试 {row.attempts} 次；{row.last_error}".strip("；")
     row.status = OutboxStatus.PENDING.value
     row.attempts = 0
     row.next_attempt_at = None
     row.last_error = ""
     row.msgid = None
+    row.first_ambiguous_at = None
+    row.claimed_until = None
+    row.claim_token = None
     db.session.flush()
     audit(user, "outbox.resend", "outbox", row.id, before[:300])
     return row

@@ -153,8 +153,8 @@ def _queue_new(openid: str, channel: str, message: messages.Message, key: str) -
 
 
 def _staff_openid(user) -> str | None:
-    # Staff accounts carry no WeChat binding yet (issue 7 §3); when they do, pushes go out.
-    return getattr(user, "openid", None) or None
+    # Bound by a one-time code from the console (app/notify/binding.py); unbound staff are counted.
+    return user.openid or None
 
 
 def sweep_service_days(now: datetime) -> SweepReport:
@@ -210,30 +210,67 @@ def reminder_moments(reception, config) -> dict[str, datetime]:
     return moments
 
 
-def sweep_deputy_reminders(now: datetime) -> SweepReport:
-    """Remind each deputy on duty at an announced reception, at each lead time, once per lead.
+def reminder_recipients(reception) -> list[tuple]:
+    """(deputy, on duty?) for each deputy to remind of a reception, on duty first.
 
-    After downtime only the latest lead already due is sent: a deputy woken this morning
-    needs "today", not also "in three days".
+    Those on duty, and for a 联系服务群众日 every active deputy placed at the station too
+    (三(二)2: all deputies are placed and the third Tuesday is theirs, not only the rota's).
     """
-    from app.receptions.bookings import HOLDING
-    from app.receptions.models import Booking, Reception, ReceptionDuty, ReceptionStatus
+    from app.receptions.models import ReceptionKind
 
-    config = current_app.config
-    base_url = config["PUBLIC_BASE_URL"]
-    report = SweepReport("代表接待提醒")
-    receptions = db.session.scalars(
+    seen = {}
+    for deputy in reception.deputies:
+        seen[deputy.id] = (deputy, True)
+    if reception.kind == ReceptionKind.SERVICE_DAY:
+        for placement in reception.station.placements:
+            deputy = placement.deputy
+            if deputy.active and deputy.id not in seen:
+                seen[deputy.id] = (deputy, False)
+    return sorted(seen.values(), key=lambda pair: (not pair[1], pair[0].name, pair[0].id))
+
+
+def _reminder_receptions(now: datetime, days: int = 31, *where, limit: int | None = None):
+    from app.receptions.models import Reception, ReceptionDuty, ReceptionStatus
+    from app.stations.models import Placement, Station
+
+    return db.session.scalars(
         select(Reception)
         .where(
             Reception.status == ReceptionStatus.ANNOUNCED,
             Reception.date >= now.date(),
-            Reception.date <= now.date() + timedelta(days=31),
+            Reception.date <= now.date() + timedelta(days=days),
+            *where,
         )
-        .options(selectinload(Reception.duties).joinedload(ReceptionDuty.deputy))
+        .limit(limit)
+        .options(
+            selectinload(Reception.duties).joinedload(ReceptionDuty.deputy),
+            selectinload(Reception.station).selectinload(Station.placements).joinedload(Placement.deputy),
+        )
         .order_by(Reception.date, Reception.start, Reception.id)
     ).all()
+
+
+def _bookings_of(reception_id: int) -> int:
+    from app.receptions.bookings import HOLDING
+    from app.receptions.models import Booking
+
+    return db.session.scalar(
+        select(func.count()).where(Booking.reception_id == reception_id, Booking.status.in_(HOLDING))
+    )
+
+
+def sweep_deputy_reminders(now: datetime) -> SweepReport:
+    """Remind each deputy of each announced reception they are on duty for, and of every
+    联系服务群众日 at the stations they are placed at, at each lead time, once per lead.
+
+    After downtime only the latest lead already due is sent: a deputy woken this morning
+    needs "today", not also "in three days".
+    """
+    config = current_app.config
+    base_url = config["PUBLIC_BASE_URL"]
+    report = SweepReport("代表接待提醒")
     unbound: list[str] = []
-    for reception in receptions:
+    for reception in _reminder_receptions(now):
         if datetime.combine(reception.date, reception.start) <= now:
             continue
         due = [(at, lead) for lead, at in reminder_moments(reception, config).items() if at <= now]
@@ -241,18 +278,13 @@ def sweep_deputy_reminders(now: datetime) -> SweepReport:
             continue
         lead = max(due)[1]
         bookings = None
-        for duty in reception.duties:
-            deputy = duty.deputy
+        for deputy, on_duty in reminder_recipients(reception):
             if not deputy.openid:
                 unbound.append(f"{deputy.name}（{reception.station.name} {reception.date:%m-%d}）")
                 continue
             if bookings is None:
-                bookings = db.session.scalar(
-                    select(func.count()).where(
-                        Booking.reception_id == reception.id, Booking.status.in_(HOLDING)
-                    )
-                )
-            message = messages.deputy_reminder(reception, deputy, lead, bookings, base_url)
+                bookings = _bookings_of(reception.id)
+            message = messages.deputy_reminder(reception, deputy, lead, bookings, base_url, on_duty=on_duty)
             key = f"reminder:{reception.id}:{deputy.id}:{lead}"
             report.queued += _queue_new(deputy.openid, "template", message, key)
     report.counts["未绑定微信的代表"] = len(unbound)
@@ -260,6 +292,56 @@ def sweep_deputy_reminders(now: datetime) -> SweepReport:
         more = "等" if len(unbound) > 10 else ""
         report.notes.append("未绑定微信：" + "、".join(unbound[:10]) + more)
     return report
+
+
+@dataclass
+class PlannedReminder:
+    """One reminder the scheduler will send (or sent), for the console's view."""
+
+    reception: object
+    deputy: object
+    on_duty: bool
+    lead: str
+    at: datetime
+    state: str  # "sent" | "queued" | "planned" | "unbound" | "missed"
+
+
+def planned_reminders(now: datetime, receptions) -> list[PlannedReminder]:
+    """Every reminder of these receptions: when it is due and where it stands."""
+    config = current_app.config
+    keys = {}
+    ids = [r.id for r in receptions]
+    if ids:
+        prefix_rows = db.session.execute(
+            select(OutboxMessage.dedup_key, OutboxMessage.status).where(
+                OutboxMessage.kind == "deputy_reminder",
+                OutboxMessage.dedup_key.in_(
+                    [
+                        f"reminder:{r.id}:{d.id}:{lead}"
+                        for r in receptions
+                        for d, _ in reminder_recipients(r)
+                        for lead in reminder_moments(r, config)
+                    ]
+                ),
+            )
+        ).all()
+        keys = dict(prefix_rows)
+    plan = []
+    for reception in receptions:
+        moments = reminder_moments(reception, config)
+        for deputy, on_duty in reminder_recipients(reception):
+            for lead, at in sorted(moments.items(), key=lambda kv: kv[1]):
+                status = keys.get(f"reminder:{reception.id}:{deputy.id}:{lead}")
+                if status is not None:
+                    state = "sent" if status == OutboxStatus.SENT else "queued"
+                elif not deputy.openid:
+                    state = "unbound"
+                elif at <= now:
+                    state = "missed"  # a later lead was sent instead (catch-up sends the latest)
+                else:
+                    state = "planned"
+                plan.append(PlannedReminder(reception, deputy, on_duty, lead, at, state))
+    return plan
 
 
 def sweep_overdue_opinions(now: datetime) -> SweepReport:
@@ -294,6 +376,30 @@ def sweep_ledger_drafts(now: datetime) -> SweepReport:
 
     report = SweepReport("接待活动转台账草稿")
     report.counts["新建草稿"] = len(draft_ended_receptions(now))
+    return report
+
+
+def sweep_weekly_digest(now: datetime) -> SweepReport:
+    """The weekly 接待预告 to followers who opted in, once a week (DIGEST_WEEKLY_DAY/TIME)."""
+    from app.notify.digests import queue_weekly_digests
+
+    report = SweepReport("每周接待预告")
+    queued, followers = queue_weekly_digests(now)
+    report.queued = queued
+    report.counts["有预告的关注者"] = followers
+    return report
+
+
+def sweep_staff_digest(now: datetime) -> SweepReport:
+    """The daily work summary to each station's and unit's staff with work waiting (DIGEST_DAILY_TIME)."""
+    from app.notify.digests import queue_staff_digests
+
+    report = SweepReport("工作人员每日提醒")
+    queued, unbound = queue_staff_digests(now)
+    report.queued = queued
+    report.counts["工作人员未绑定微信"] = len(unbound)
+    if unbound:
+        report.notes.append("未绑定微信：" + "、".join(unbound[:10]) + ("等" if len(unbound) > 10 else ""))
     return report
 
 
@@ -340,6 +446,8 @@ SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "deputy_reminders": sweep_deputy_reminders,
     "overdue": sweep_overdue_opinions,
     "ledger_drafts": sweep_ledger_drafts,
+    "weekly_digest": sweep_weekly_digest,
+    "staff_digest": sweep_staff_digest,
     "outbox": sweep_outbox,
     "cleanup": sweep_cleanup,
     "retention": sweep_retention,
@@ -409,6 +517,9 @@ def build_scheduler(app: Flask, *, blocking: bool = False):
         "overdue": (CronTrigger(hour=8, timezone=LOCAL_TZ), soon),
         # Receptions end at any hour; their drafts should be waiting when staff look.
         "ledger_drafts": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
+        # Digests are due from their configured moment; a run every 15 minutes sends each once.
+        "weekly_digest": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
+        "staff_digest": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
         "outbox": (IntervalTrigger(seconds=20, timezone=LOCAL_TZ), soon),
         "cleanup": (CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), None),
         "retention": (CronTrigger(hour=3, minute=45, timezone=LOCAL_TZ), None),

@@ -336,6 +336,17 @@ class WeChatApi:
             {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}},
         )
 
+    def create_temporary_qrcode(self, scene: str, expire_seconds: int) -> dict:
+        """A temporary parametric QR (QR_STR_SCENE, ≤ 30 days): ``{"ticket", "url", "expire_seconds"}``."""
+        return self._call(
+            self.client.qrcode.create,
+            {
+                "expire_seconds": max(60, min(int(expire_seconds), 2_592_000)),
+                "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": scene}},
+            },
+        )
+
     def create_menu(self, menu: dict) -> None:
         """Replace the official account's custom menu."""
         self._call(self.client.menu.create, menu)

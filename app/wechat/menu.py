@@ -16,6 +16,7 @@ DEFAULT_MENU = {
             "sub_button": [
                 {"type": "location_select", "name": "附近的家站点", "key": "NEARBY"},
                 {"type": "click", "name": "我关注的站点", "key": "MY_STATIONS"},
+                {"type": "click", "name": "订阅设置", "key": "MY_SUBSCRIPTION"},
             ],
         },
         {

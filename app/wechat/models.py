@@ -24,6 +24,8 @@ class Subscriber(TimestampMixin, db.Model):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # 公告接待时间: pushes about receptions at followed stations, unless the follower opts out.
     wants_announcements: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The weekly digest of the coming week's receptions at followed stations: opt-in.
+    wants_weekly_digest: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     follows: Mapped[list[StationFollow]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", order_by="StationFollow.id"

@@ -6,10 +6,12 @@ per follower (printed: seconds, target under 20 s). Then ``--workers`` sender pr
 drain the outbox against the standalone mock (``flask wechat mock-server`` in a
 subprocess, ``WECHAT_API_BASE`` pointed at it) and the messages/s are printed beside the
 mock's own capacity, measured by as many processes posting template messages to it
-directly with the same HTTP client (target ratio at least 0.8).
+directly with the same HTTP client, at the same concurrency (``--threads`` threads per
+process, as each worker sends through ``OUTBOX_SEND_THREADS`` threads; target ratio at
+least 0.8). Workers claim ``OUTBOX_BATCH_SIZE`` rows at a time.
 
     .venv/bin/python scripts/bench/fanout.py                   # 100,000 followers, 4 workers
-    .venv/bin/python scripts/bench/fanout.py --count 10000 --workers 2
+    .venv/bin/python scripts/bench/fanout.py --count 10000 --workers 2 --capacity-count 4000
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-def _config(database_url: str, api_base: str, rate: float) -> dict:
+def _config(database_url: str, api_base: str, rate: float, threads: int, batch: int) -> dict:
     return {
         "APP_ENV": "production",
         "SECRET_KEY": "bench-secret-key-0123456789abcdef",
@@ -74,6 +76,8 @@ def _config(database_url: str, api_base: str, rate: float) -> dict:
         "PUBLIC_BASE_URL": "https://jzd.example.cn",
         "WECHAT_API_BASE": api_base,
         "OUTBOX_RATE_PER_SECOND": rate,
+        "OUTBOX_SEND_THREADS": threads,
+        "OUTBOX_BATCH_SIZE": batch,
         "SCHEDULER_IN_PROCESS": False,
     }
 
@@ -219,32 +223,43 @@ def _drain_worker(config: dict, ready, go, results) -> None:
     results.put((total.sent, total.retrying, total.dead, total.undeliverable))
 
 
-def _post_worker(api_base: str, offset: int, count: int, ready, go, results) -> None:
+def _post_worker(api_base: str, offset: int, count: int, threads: int, ready, go, results) -> None:
+    """Post ``count`` template messages straight to the mock from ``threads`` threads, one session each."""
     _child_signals()
+    import threading
+
     import requests
 
-    http = requests.Session()
-    token = http.get(
+    token = requests.get(
         f"{api_base}/cgi-bin/token",
         params={"grant_type": "client_credential", "appid": "wxbench", "secret": "bench"},
         timeout=5,
     ).json()["access_token"]
+    oks = [0] * threads
+
+    def post(n: int) -> None:
+        http = requests.Session()
+        for i in range(offset + n, offset + count, threads):
+            body = {
+                "touser": f"oCapacity{i:019d}",
+                "template_id": "TPL_RECEPTION",
+                "data": {"thing1": {"value": "压测专题接待"}, "time2": {"value": "2026-12-15 09:00"}},
+                "url": "https://jzd.example.cn/s/bench",
+                "client_msg_id": f"capacity-{i}",
+            }
+            answer = http.post(
+                f"{api_base}{TEMPLATE_PATH}", params={"access_token": token}, json=body, timeout=(1.5, 2.5)
+            ).json()
+            oks[n] += answer.get("errcode") == 0
+
     ready.release()
     go.wait()
-    ok = 0
-    for i in range(offset, offset + count):
-        body = {
-            "touser": f"oCapacity{i:019d}",
-            "template_id": "TPL_RECEPTION",
-            "data": {"thing1": {"value": "压测专题接待"}, "time2": {"value": "2026-12-15 09:00"}},
-            "url": "https://jzd.example.cn/s/bench",
-            "client_msg_id": f"capacity-{i}",
-        }
-        answer = http.post(
-            f"{api_base}{TEMPLATE_PATH}", params={"access_token": token}, json=body, timeout=(1.5, 2.5)
-        ).json()
-        ok += answer.get("errcode") == 0
-    results.put(ok)
+    pool = [threading.Thread(target=post, args=(n,)) for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    results.put(sum(oks))
 
 
 def _run_processes(
@@ -288,6 +303,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="followers of the station")
     parser.add_argument("--workers", type=int, default=4, help="sender processes (and capacity posters)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="send threads per worker (OUTBOX_SEND_THREADS); the capacity posters use as many",
+    )
+    parser.add_argument("--batch", type=int, default=50, help="rows claimed at once (OUTBOX_BATCH_SIZE)")
     parser.add_argument(
         "--capacity-count", type=int, default=20_000, help="messages posted to measure the mock's capacity"
     )
@@ -345,7 +367,7 @@ def main() -> None:
         )
         if not _wait_for(port):
             raise SystemExit("the mock WeChat API did not start")
-        config = _config(database_url, api_base, args.rate)
+        config = _config(database_url, api_base, args.rate, args.threads, args.batch)
 
         started = time.perf_counter()
         station_id = prepare(config, args.count)
@@ -358,10 +380,13 @@ def main() -> None:
             print("experiment: partial index on outbox(id) WHERE status = 'pending'")
 
         per = args.capacity_count // args.workers
-        cap_s, oks = _run_processes(_post_worker, [(api_base, n * per, per) for n in range(args.workers)])
+        cap_s, oks = _run_processes(
+            _post_worker, [(api_base, n * per, per, args.threads) for n in range(args.workers)]
+        )
         capacity = sum(oks) / cap_s
         print(
-            f"mock capacity: {sum(oks)} template sends by {args.workers} processes in {cap_s:.1f} s",
+            f"mock capacity: {sum(oks)} template sends by {args.workers} processes × {args.threads} threads"
+            f" in {cap_s:.1f} s",
             flush=True,
         )
 

@@ -39,6 +39,11 @@ OPERATIONS = {
         "auth": "staff",
         "errors": {"401", "403", "404", "409"},
     },
+    # 星级评定 (issue 8): a station's score sheet.
+    ("get", "/api/v1/staff/ratings/{year}/{station_code}"): {
+        "auth": "staff",
+        "errors": {"401", "403", "404", "409"},
+    },
 }
 SECURITY = {True: [{"bearerAuth": []}], "staff": [{"staffBearerAuth": []}]}
 ERROR_REF = "#/components/schemas/Error"

@@ -193,7 +193,7 @@ def test_outbox_lists_with_filters_and_counts(staff_world, get):
     data = get("city", "/api/v1/staff/outbox").get_json()
     assert data["total"] == 3
     assert set(data["items"][0]) >= ITEM_KEYS
-    assert data["counts"] == {"pending": 1, "sent": 1, "undeliverable": 0, "dead": 1}
+    assert data["counts"] == {"pending": 1, "sent": 1, "undeliverable": 0, "dead": 1, "review": 0}
 
     data = get("city", "/api/v1/staff/outbox?status=dead").get_json()
     assert [item["id"] for item in data["items"]] == [dead.id]
@@ -254,3 +254,14 @@ def test_resend_refuses_live_rows(staff_world, post, status):
 
 def test_resend_unknown_row_is_404(staff_world, post):
     assert post("city", "/api/v1/staff/outbox/987654/resend").status_code == 404
+
+
+def test_announcing_late_is_made_but_answered_with_a_warning(staff_world, post):
+    follower(staff_world.station, "oLateNews")
+    db.session.commit()
+    late = post("station", **body(staff_world, date=_day(1)))
+    assert late.status_code == 201, late.get_json()
+    assert late.get_json()["pushes_queued"] == 1
+    assert "少于规定的提前 3 天" in late.get_json()["warnings"][0]
+    on_time = post("station", **body(staff_world, date=_day(8)))
+    assert on_time.get_json()["warnings"] == []

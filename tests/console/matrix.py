@@ -654,3 +654,18 @@ from tests.console_ledger.matrix import SETUP as _LEDGER_SETUP  # noqa: E402
 
 ROWS += _LEDGER_ROWS
 SETUP += _LEDGER_SETUP
+
+# --- 星级评定 (app/rating) and 导出 (app/exports): their rows live beside their tests ---------
+from tests.exports.matrix import ROWS as _EXPORT_ROWS  # noqa: E402
+from tests.exports.matrix import SETUP as _EXPORT_SETUP  # noqa: E402
+from tests.rating.matrix import ROWS as _RATING_ROWS  # noqa: E402
+from tests.rating.matrix import SETUP as _RATING_SETUP  # noqa: E402
+
+ROWS += _RATING_ROWS + _EXPORT_ROWS
+SETUP += _RATING_SETUP + _EXPORT_SETUP
+# --- 微信绑定 / 代表提醒 (app/notify/console.py): its rows live beside its tests -------------
+from tests.console_notify.matrix import ROWS as _NOTIFY_ROWS  # noqa: E402
+from tests.console_notify.matrix import SETUP as _NOTIFY_SETUP  # noqa: E402
+
+ROWS += _NOTIFY_ROWS
+SETUP += _NOTIFY_SETUP

@@ -63,7 +63,7 @@ def test_lists_every_push_with_counts_and_delivery(city, rows):
     assert "errcode 99999" in body
     # Counts per status: 3 sent, 1 each of the others.
     stats = re.findall(r'<div class="stat-num">(\d+)</div>', body)
-    assert stats == ["1", "3", "1", "1"]
+    assert stats == ["1", "3", "1", "1", "0"]
     # Resend only for dead and undeliverable rows.
     assert body.count("重新发送</button>") == 2
 

@@ -52,27 +52,13 @@ class VirtualClock:
 
 
 @pytest.mark.real_commits
-@pytest.mark.parametrize(
-    "window",
-    [
-        "real",
-        pytest.param(
-            "scaled",
-            marks=pytest.mark.xfail(
-                reason=(
-                    "known limit of at-least-once: after a timeout on attempt n the retry waits "
-                    "30 s·2^(n-1), past WeChat's 10-minute client_msg_id window from n = 6 on, so a "
-                    "long outage that ends in timeouts delivers some template messages twice"
-                ),
-                raises=AssertionError,
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("window", ["real", "scaled"])
 def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, monkeypatch, window):
     """``real``: WeChat's dedup window in real seconds (the drill is shorter than it);
-    ``scaled``: the window sped up like the sender's clock, i.e. 10 minutes of back-off."""
+    ``scaled``: the window sped up like the sender's clock, so the 15 virtual minutes of
+    timeouts outlast it. Retries after an unanswered send stay inside the window; a row
+    that would need one beyond it goes to ``review`` instead (WeChat did deliver it here:
+    the mock delivers calls it answers too late), so nobody receives anything twice."""
     from flask_migrate import upgrade
 
     if window == "scaled":
@@ -109,7 +95,7 @@ def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, m
         with app.app_context():
             try:
                 while not stop.is_set():
-                    report = drain(limit=20, now=clock.now())
+                    report = drain(limit=20, clock=clock.now)
                     if report.handled == 0:
                         time.sleep(0.02)
             except BaseException as exc:  # surfaced by the assertion below
@@ -134,7 +120,9 @@ def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, m
         with app.app_context():
             while time.monotonic() < deadline:
                 left = db.session.scalar(
-                    select(db.func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+                    select(db.func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status.not_in(("sent", "review")))
                 )
                 db.session.commit()
                 if left == 0:
@@ -152,7 +140,9 @@ def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, m
     with app.app_context():
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         statuses = Counter(row.status for row in rows)
-        assert statuses == {"sent": ROWS}, statuses
+        assert set(statuses) <= {"sent", "review"} and sum(statuses.values()) == ROWS, statuses
+        # Only rows whose send went unanswered are left for staff.
+        assert all(row.first_ambiguous_at is not None for row in rows if row.status == "review")
         by_cmid = {client_msg_id(row.dedup_key): row for row in rows}
         retried = sum(1 for row in rows if row.attempts > 1)
         db.session.remove()
@@ -166,7 +156,8 @@ def test_every_row_is_delivered_once_through_errors_and_timeouts(pg_databases, m
     # The drill did what it says: errors of both kinds, timeouts, retries, dropped repeats.
     assert {c["errcode"] for c in failed} >= {-1, 45009}
     assert retried > 0 and repeats, (retried, len(repeats))
-    # What residents received: each row once, no one twice, nobody left out.
+    # What residents received: each row once, no one twice, nobody left out (a row in review
+    # was delivered by its unanswered send).
     cmids = Counter(c["json"]["client_msg_id"] for c in delivered)
     openids = Counter(c["json"]["touser"] for c in delivered)
     assert set(cmids) == set(by_cmid) and max(cmids.values()) == 1

@@ -117,7 +117,10 @@ def test_network_timeout_backs_off_and_the_retry_is_not_a_second_delivery(app, m
         import time
 
         time.sleep(0.4)
-        assert drain(now=_later()).sent == 1
+        db.session.refresh(row)
+        assert row.first_ambiguous_at is not None
+        # The retry is due after the back-off, well inside WeChat's 10-minute window.
+        assert drain(now=utcnow() + timedelta(seconds=31)).sent == 1
         calls = mock_api.requests(TEMPLATE_PATH)
         assert len(calls) == 2 and calls[1].get("duplicate")
         assert len(sends(mock_api)) == 1

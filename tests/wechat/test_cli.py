@@ -23,7 +23,7 @@ def test_menu_keys_are_all_answered():
     keys = {
         b["key"] for top in DEFAULT_MENU["button"] for b in [top, *top.get("sub_button", [])] if "key" in b
     }
-    assert keys == {"NEARBY", "MY_STATIONS", "LEAVE_OPINION", "MY_PROGRESS", "DUTY"}
+    assert keys == {"NEARBY", "MY_STATIONS", "MY_SUBSCRIPTION", "LEAVE_OPINION", "MY_PROGRESS", "DUTY"}
 
 
 def test_menu_sync_reports_wechat_errors(runner, mock_api):

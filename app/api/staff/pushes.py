@@ -51,6 +51,8 @@ def create_for(user: StaffUser, data: dict) -> Reception:
 
 def reception_out(reception: Reception) -> dict:
     """A reception as the staff API answers, with how many announcement pushes it queued."""
+    from app.notify.fanout import late_announcement_warning
+
     queued = db.session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
@@ -73,6 +75,7 @@ def reception_out(reception: Reception) -> dict:
         "deputies": [{"id": d.id, "name": d.name} for d in reception.deputies],
         "announced_at": reception.announced_at,
         "pushes_queued": queued or 0,
+        "warnings": [w for w in [late_announcement_warning(reception)] if w],
     }
 
 
@@ -109,7 +112,7 @@ def list_outbox(user: StaffUser, args: dict) -> dict:
 
 
 def resend_for(user: StaffUser, row_id: int) -> dict:
-    """Queue a dead or undeliverable row again; city admins only."""
+    """Queue a dead, undeliverable or review row again; city admins only."""
     require(may_see_outbox(user), OUTBOX_ONLY)
     row = resend(get_outbox_row(row_id), user)
     return outbox_item(row, None)

@@ -340,6 +340,11 @@ class StaffReceptionSchema(ma.Schema):
     pushes_queued = fields.Integer(
         required=True, metadata={"description": "为本场排队的公告推送条数（每位愿意接收公告的关注者一条）"}
     )
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "提醒，例如公告晚于规定的提前天数（ANNOUNCE_MIN_DAYS）：照常公告，只是提醒"},
+    )
 
 
 # --- outbox (city admins) -------------------------------------------------------------------
@@ -350,7 +355,9 @@ OUTBOX_STATUSES = [status.value for status in OutboxStatus]
 class StaffOutboxListArgs(PagingArgs):
     status = fields.String(
         validate=validate.OneOf(OUTBOX_STATUSES, error="未知的推送状态。"),
-        metadata={"description": "pending 待发送，sent 已发送，undeliverable 无法送达，dead 发送失败"},
+        metadata={
+            "description": "pending 待发送，sent 已发送，undeliverable 无法送达，dead 发送失败，review 待核实"
+        },
     )
     kind = fields.String(
         validate=[validate.Length(min=1, max=32, error="消息类型为 1-32 个字符。"), NO_CONTROL_CHARS],

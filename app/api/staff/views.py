@@ -199,9 +199,9 @@ class StaffOutboxResend(MethodView):
     @blp.response(200, StaffOutboxItemSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="只有市级管理员可以重发推送（forbidden）")
     @blp.alt_response(404, schema=ErrorSchema, description="没有这条推送记录")
-    @blp.alt_response(409, schema=ErrorSchema, description="只能重发发送失败或无法送达的推送")
+    @blp.alt_response(409, schema=ErrorSchema, description="只能重发发送失败、无法送达或待核实的推送")
     def post(self, row_id: int, user: StaffUser):
-        """Queue a dead or undeliverable push again (pending, attempts reset); audited."""
+        """Queue a dead, undeliverable or review (待核实) push again (pending, attempts reset); audited."""
         item = resend_for(user, row_id)
         db.session.commit()
         return item
