@@ -1,7 +1,7 @@
 """security: residents' phones encrypted, login failures, anonymised opinions
 
 Revision ID: 17b78eb13121
-Revises: 8cb546cc3728
+Revises: 01edcd9f8478
 Create Date: 2026-11-26 12:12:39.676613
 
 Widens ``opinions.contact_mobile``, ``bookings.mobile`` and ``fixed_contacts.phone`` (a
@@ -18,7 +18,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = "17b78eb13121"
-down_revision = "8cb546cc3728"
+down_revision = "01edcd9f8478"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from app.security.crypto import TOKEN_PREFIX
 from tests.conftest import PgDatabases, make_test_app
 from tests.factories import build_reception
 
-BEFORE = "8cb546cc3728"  # the revision before ours
+BEFORE = "01edcd9f8478"  # the revision before ours
 MOBILE, STAFF_MOBILE, CONTACT_PHONE = "13912345678", "13700001111", "13655556666"
 
 
