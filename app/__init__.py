@@ -83,6 +83,10 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     web_errors.init_app(app)
 
+    from app import security
+
+    security.init_app(app)  # headers and CSP, field encryption key, masked logs, `flask retention`
+
     from app.analytics.cli import analytics_cli
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
@@ -129,6 +133,7 @@ def _import_models() -> None:
     from app.rating import models as _rating  # noqa: F401
     from app.receptions import models as _receptions  # noqa: F401
     from app.regions import models as _regions  # noqa: F401
+    from app.security import models as _security  # noqa: F401
     from app.stations import models as _stations  # noqa: F401
     from app.units import models as _units  # noqa: F401
     from app.wechat import models as _wechat  # noqa: F401

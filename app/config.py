@@ -26,6 +26,7 @@ RATE_LIMIT_SETTINGS = (
     "API_LIMIT_OPINION_ADDRESS",
     "API_LIMIT_STAFF_TOKEN",
     "API_LIMIT_STAFF_TOKEN_ADDRESS",
+    "CONSOLE_LIMIT_LOGIN_ADDRESS",
 )
 
 
@@ -39,6 +40,12 @@ def _normalise_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
@@ -73,6 +80,20 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Cookies (session, remember-me, the resident's identity) only over HTTPS: on by default
+        # in production, off for the plain-HTTP development server; production refuses "0".
+        "COOKIE_SECURE": _flag(env.get("COOKIE_SECURE"), default=app_env == "production"),
+        # Residents' phone numbers are encrypted with this Fernet key (app/security/crypto.py);
+        # unset outside production: a key derived from SECRET_KEY, with a warning.
+        "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or None,
+        # Console and staff-API sign-in: after this many failures within the window the
+        # username is locked for LOGIN_LOCKOUT_SECONDS (app/security/lockout.py).
+        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS", 900)),
+        "LOGIN_LOCKOUT_SECONDS": int(env.get("LOGIN_LOCKOUT_SECONDS", 900)),
+        # Closed opinions older than this are anonymised (flask retention run, the scheduler).
+        "RETENTION_DAYS": int(env.get("RETENTION_DAYS", 1095)),
         "WTF_CSRF_TIME_LIMIT": None,
         "PER_PAGE": 20,
         # WeChat template / subscribe-message IDs by purpose (app/notify/messages.py fills them).
@@ -151,9 +172,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         options = cfg["SQLALCHEMY_ENGINE_OPTIONS"] = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"connect_timeout": int(env.get("DATABASE_CONNECT_TIMEOUT", 5))})
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["REDIS_URL"] or "memory://")
-    if cfg["APP_ENV"] == "production":
-        cfg["SESSION_COOKIE_SECURE"] = True
-        cfg["REMEMBER_COOKIE_SECURE"] = True
+    cfg["SESSION_COOKIE_SECURE"] = cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["COOKIE_SECURE"])
+    # HSTS only where the service is reached over HTTPS.
+    cfg.setdefault("HSTS_ENABLED", cfg["APP_ENV"] == "production" and bool(cfg["COOKIE_SECURE"]))
     if not cfg["WECHAT_API_BASE"]:
         # Production talks to WeChat; everything else runs offline against the built-in mock.
         if cfg["APP_ENV"] == "production":
@@ -173,3 +194,17 @@ def check_config(cfg: dict) -> None:
         )
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise ConfigError("APP_ENV=production 需要 DATABASE_URL 指向 PostgreSQL。")
+    from app.security.crypto import parse_keys
+
+    try:
+        keys = parse_keys(cfg.get("FIELD_ENCRYPTION_KEY"))
+    except ValueError:
+        keys = None
+    if not keys:
+        raise ConfigError(
+            "APP_ENV=production 需要设置 FIELD_ENCRYPTION_KEY（Fernet 密钥，用 "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' "
+            "生成），居民手机号加密存储，拒绝以开发密钥启动。"
+        )
+    if not cfg.get("COOKIE_SECURE"):
+        raise ConfigError("APP_ENV=production 不允许 COOKIE_SECURE=0：Cookie 只能经 HTTPS 传送。")

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, url_for
 
+# One masking function for pages, exports, API answers and logs (re-exported for old imports).
+from app.security.masking import mask_name, mask_phone, mask_phones_in_text
 
-def mask_phone(value: str | None) -> str:
-    """138****5678: residents' and staff phone numbers are masked wherever listed."""
-    text = (value or "").strip()
-    if len(text) < 7:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
-
-
-def mask_name(name: str | None) -> str:
-    """张*, 王** : enough to address the resident, not enough to identify them."""
-    text = (name or "").strip()
-    if not text:
-        return ""
-    return text[0] + "*" * max(len(text) - 1, 1)
+__all__ = ["init_app", "mask_name", "mask_phone", "media_url"]
 
 
 def media_url(relative: str | None) -> str | None:
@@ -28,4 +17,5 @@ def media_url(relative: str | None) -> str | None:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_name"] = mask_name
+    app.jinja_env.filters["mask_phones"] = mask_phones_in_text  # numbers inside free text
     app.jinja_env.globals["media_url"] = media_url

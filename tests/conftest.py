@@ -25,6 +25,7 @@ os.environ.setdefault("SCHEDULER_IN_PROCESS", "0")
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+TEST_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
 pytest_plugins = ["tests.factories", "tests.browser_fixtures"]
 
 
@@ -129,6 +130,13 @@ def make_test_app(database_url: str, redis: str | None = None, **extra):
         "APP_ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-0123456789",
+        # A real Fernet key, as production needs (app/security/crypto.py).
+        "FIELD_ENCRYPTION_KEY": TEST_FIELD_KEY,
+        # Every test signs in from 127.0.0.1: the per-address sign-in limit is tested on its own.
+        "CONSOLE_LIMIT_LOGIN_ADDRESS": "100000/minute",
+        # Under Redis failure counts outlive each test; the lock-out is tested on its own
+        # (tests/security), with its own limit.
+        "LOGIN_MAX_FAILURES": 1000,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis,
         "WTF_CSRF_ENABLED": False,

@@ -2,6 +2,7 @@ import pytest
 
 from app import create_app
 from app.config import REAL_WECHAT_API, ConfigError
+from tests.conftest import TEST_FIELD_KEY
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -24,8 +25,18 @@ def test_production_refuses_sqlite():
 
 def test_production_defaults(monkeypatch):
     monkeypatch.delenv("WECHAT_API_BASE", raising=False)
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": PG})
+    monkeypatch.delenv("COOKIE_SECURE", raising=False)
+    app = create_app(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": PG,
+            "FIELD_ENCRYPTION_KEY": TEST_FIELD_KEY,
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["HSTS_ENABLED"] is True
     assert app.config["WECHAT_API_BASE"] == REAL_WECHAT_API
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
 

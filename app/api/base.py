@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import ErrorSchema, handle_api_domain_error, handle_api_http_exception
@@ -25,9 +27,29 @@ class JiazhandianApi(Api):
         pass
 
 
+class BoundedJsonParser(FlaskParser):
+    """webargs' parser, with JSON nested too deep for Python's parser refused as invalid JSON.
+
+    ``json.loads`` raises ``RecursionError`` (not a ``ValueError``) on a body such as
+    ``{"a": {"a": …}}`` a few thousand levels deep; unhandled, that was a 500.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = BoundedJsonParser()
+
+
 def api_blueprint(name: str, import_name: str, path: str, description: str) -> Blueprint:
     """A resource's blueprint under /api/v1/<path>, answering errors in the API's shape."""
-    blp = Blueprint(name, import_name, url_prefix=f"{API_PREFIX}/{path.strip('/')}", description=description)
+    blp = ApiBlueprint(
+        name, import_name, url_prefix=f"{API_PREFIX}/{path.strip('/')}", description=description
+    )
     blp.register_error_handler(HTTPException, handle_api_http_exception)
     blp.register_error_handler(DomainError, handle_api_domain_error)
     return blp

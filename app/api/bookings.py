@@ -16,6 +16,7 @@ from app.extensions import db
 from app.public.queries import public_reception
 from app.receptions.bookings import book_slot, bookings_of, cancel_booking, get_booking
 from app.receptions.models import Booking, BookingStatus
+from app.security.masking import mask_phone
 from app.timeutil import local_now
 
 blp = api_blueprint("api_bookings", __name__, "bookings", "预约：在接待活动的时段预约面见代表")
@@ -36,7 +37,7 @@ def booking_item(booking: Booking, now: datetime) -> dict:
         "slot_start": f"{booking.slot_start:%H:%M}",
         "slot_end": f"{(starts + timedelta(minutes=reception.slot_minutes)).time():%H:%M}",
         "name": booking.name,
-        "mobile": booking.mobile,
+        "mobile": mask_phone(booking.mobile),  # masked like the H5 booking page shows it
         "topic": booking.topic,
         "cancellable": booking.status == BookingStatus.BOOKED and starts > now,
         "created_at": stored_moment(booking.created_at),

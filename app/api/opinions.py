@@ -11,7 +11,6 @@ import re
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.base import api_blueprint, local_moment, stored_moment
 from app.api.errors import ErrorSchema
@@ -146,7 +145,7 @@ def _own_opinion(tracking_no: str, resident: str) -> Opinion:
 @blp.route("")
 class OpinionList(MethodView):
     @resident_required(blp)
-    @Blueprint.ARGUMENTS_PARSER.use_args(OpinionArgs(), location="json_or_form")
+    @blp.ARGUMENTS_PARSER.use_args(OpinionArgs(), location="json_or_form")
     @blp.doc(requestBody=OPINION_BODY)
     @blp.response(201, OpinionDetailSchema)
     @blp.alt_response(

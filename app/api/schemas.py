@@ -269,7 +269,7 @@ class BookingSchema(ma.Schema):
     slot_start = fields.String(required=True)
     slot_end = fields.String(required=True)
     name = fields.String(required=True)
-    mobile = fields.String(required=True)
+    mobile = fields.String(required=True, metadata={"description": "预约手机号（脱敏，如 138****5678）"})
     topic = fields.String(required=True)
     cancellable = fields.Boolean(required=True, metadata={"description": "时段开始前可以取消"})
     created_at = fields.DateTime(required=True)

@@ -15,13 +15,14 @@ from app.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
 from app.models_base import utcnow
 from app.regions.models import Region
+from app.security.passwords import MIN_LENGTH, check_password_policy
 from app.stations.models import Station
 from app.units.models import HandlingUnit
 from app.validation import clean_phone, clean_text
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_.-]{3,64}$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH  # the staff password policy: app/security/passwords.py
 # 三(二)1: each station has 1-2 staff.
 MAX_STATION_STAFF = 2
 
@@ -154,8 +155,7 @@ def create_user(actor: StaffUser | None, data: Mapping[str, object]) -> StaffUse
     except ValueError:
         raise ValidationFailed("请选择角色。", field="role") from None
     password = str(data.get("password") or "")
-    if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"密码至少 {MIN_PASSWORD} 位。", field="password")
+    check_password_policy(password, username)
     target = _resolve_target(role, data)
     if actor is not None:
         require(is_admin(actor) and ROLE_RANK[role] >= ROLE_RANK[actor.role_enum], "您不能创建该角色的账号。")
@@ -188,8 +188,7 @@ def update_user(actor: StaffUser, user: StaffUser, data: Mapping[str, object]) -
     user.active = active
     password = str(data.get("password") or "")
     if password:
-        if len(password) < MIN_PASSWORD:
-            raise ValidationFailed(f"密码至少 {MIN_PASSWORD} 位。", field="password")
+        check_password_policy(password, user.username)
         user.set_password(password)
     db.session.flush()
     return user
@@ -198,7 +197,6 @@ def update_user(actor: StaffUser, user: StaffUser, data: Mapping[str, object]) -
 def change_own_password(user: StaffUser, old: str, new: str) -> None:
     if not user.check_password(old or ""):
         raise ValidationFailed("原密码不正确。", field="old_password")
-    if len(new or "") < MIN_PASSWORD:
-        raise ValidationFailed(f"新密码至少 {MIN_PASSWORD} 位。", field="new_password")
+    check_password_policy(new or "", user.username, field="new_password")
     user.set_password(new)
     db.session.flush()

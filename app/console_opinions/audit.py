@@ -22,16 +22,25 @@ from app.extensions import db
 from app.notify.models import AuditEntry
 from app.notify.service import audit
 from app.opinions.pipeline import ACTION_LABELS
+from app.security.masking import mask_phones_in_text
 from app.timeutil import LOCAL_TZ, local_now, to_local
 
 AUDIT_LABELS = {
     "reveal_contact": "查看群众联系方式",
     "export_audit": "导出审计日志",
     "outbox.resend": "重新发送推送",
+    "login_locked": "登录失败过多，锁定用户名",
+    "retention_anonymise": "超过保留期，匿名化",
     **{f"opinion.{key}": f"留言{label}" for key, label in ACTION_LABELS.items()},
 }
 CSV_HEADER = ("时间", "操作人", "姓名", "操作", "对象类型", "对象", "说明")
-OBJECT_LABELS = {"opinion": "留言", "audit_log": "审计日志", "outbox": "推送"}
+OBJECT_LABELS = {
+    "opinion": "留言",
+    "audit_log": "审计日志",
+    "outbox": "推送",
+    "login": "登录",
+    "booking": "预约",
+}
 YIELD_PER = 500
 
 
@@ -108,8 +117,8 @@ def index():
 
 
 def _cell(value: object) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    text = "" if value is None else str(value)
+    """A CSV cell Excel will not run as a formula, with any mobile number in it masked."""
+    text = mask_phones_in_text("" if value is None else str(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

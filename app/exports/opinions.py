@@ -16,6 +16,7 @@ from app.extensions import db
 from app.opinions.inbox import inbox_select, parse_filter
 from app.opinions.models import SATISFACTION_LABELS, Category, Channel, Opinion, OpinionStatus
 from app.regions.models import Region
+from app.security.masking import mask_phones_in_text
 from app.stations.models import Station
 from app.template_helpers import mask_name, mask_phone
 from app.timeutil import LOCAL_TZ
@@ -76,7 +77,7 @@ def _row(opinion: Opinion, categories: dict[str, str]) -> list:
         opinion.deputy.name if opinion.deputy else "",
         mask_name(opinion.contact_name),
         mask_phone(opinion.contact_mobile),
-        opinion.content,
+        mask_phones_in_text(opinion.content),  # a number the resident typed into the text, too
         categories.get(opinion.category or "", opinion.category or ""),
         OpinionStatus(opinion.status).label,
         opinion.unit.name if opinion.unit else "",

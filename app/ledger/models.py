@@ -40,6 +40,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.deputies.models import Deputy
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
+from app.security.crypto import EncryptedString
 from app.stations.models import Station
 
 
@@ -303,7 +304,8 @@ class FixedContact(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputies.id"), index=True)
     name: Mapped[str] = mapped_column(String(32))
-    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # A resident's number: encrypted at rest (app/security/crypto.py); "" when none was given.
+    phone: Mapped[str] = mapped_column(EncryptedString, default="", server_default="")
     address: Mapped[str] = mapped_column(String(200), default="", server_default="")
     note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")

@@ -447,6 +447,16 @@ def sweep_analytics(now: datetime) -> SweepReport:
     return report
 
 
+def sweep_retention(now: datetime) -> SweepReport:
+    """Anonymise closed opinions older than ``RETENTION_DAYS`` (app/security/retention.py)."""
+    from app.security.retention import run_retention
+
+    result = run_retention()
+    report = SweepReport("数据保留")
+    report.counts = {"匿名化留言": len(result.opinions), "匿名化预约": result.bookings}
+    return report
+
+
 # In the order --once runs them: generate first (its announcements are then reminded and sent).
 SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "service_days": sweep_service_days,
@@ -458,6 +468,7 @@ SWEEPS: dict[str, Callable[[datetime], SweepReport]] = {
     "outbox": sweep_outbox,
     "cleanup": sweep_cleanup,
     "analytics": sweep_analytics,
+    "retention": sweep_retention,
 }
 
 
@@ -530,6 +541,7 @@ def build_scheduler(app: Flask, *, blocking: bool = False):
         "outbox": (IntervalTrigger(seconds=20, timezone=LOCAL_TZ), soon),
         "cleanup": (CronTrigger(hour=3, minute=30, timezone=LOCAL_TZ), None),
         "analytics": (IntervalTrigger(minutes=15, timezone=LOCAL_TZ), soon),
+        "retention": (CronTrigger(hour=3, minute=45, timezone=LOCAL_TZ), None),
     }
     for name, (trigger, first_run) in plan.items():
         scheduler.add_job(_job, trigger, args=(app, lock, name), id=name, name=name)

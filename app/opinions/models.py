@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.deputies.models import Deputy
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
+from app.security.crypto import EncryptedString
 from app.stations.models import Station
 
 
@@ -79,7 +80,8 @@ class Opinion(TimestampMixin, db.Model):
     # H5 visitor identified through WeChat OAuth) or mini-program openid; NULL: tracking page only.
     push_openid: Mapped[str | None] = mapped_column(String(64))
     contact_name: Mapped[str] = mapped_column(String(32), default="", server_default="")
-    contact_mobile: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # Encrypted at rest (app/security/crypto.py); "" when none was given.
+    contact_mobile: Mapped[str] = mapped_column(EncryptedString, default="", server_default="")
     content: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default=OpinionStatus.PENDING, index=True)
@@ -118,6 +120,8 @@ class Opinion(TimestampMixin, db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("opinions.id"))
     # 上报: the region whose 人大 now owns it (NULL: the station's own chain handles it).
     owner_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    # Set when the retention sweep stripped the resident's personal data (app/security/retention.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     station: Mapped[Station] = relationship()
     deputy: Mapped[Deputy | None] = relationship()

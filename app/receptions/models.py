@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.deputies.models import Deputy
 from app.extensions import db
 from app.models_base import TimestampMixin
+from app.security.crypto import EncryptedString
 from app.stations.models import Station
 
 
@@ -136,7 +137,7 @@ class Booking(TimestampMixin, db.Model):
     resident_id: Mapped[str] = mapped_column(String(64), index=True)
     active_resident: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(32))
-    mobile: Mapped[str] = mapped_column(String(32))
+    mobile: Mapped[str] = mapped_column(EncryptedString)  # encrypted at rest (app/security/crypto.py)
     topic: Mapped[str] = mapped_column(String(200), default="", server_default="")
     channel: Mapped[str] = mapped_column(String(16), default="h5", server_default="h5")
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED, server_default="booked")

@@ -658,6 +658,13 @@ def record_attendance(booking: Booking, attended: bool, *, now: datetime | None 
     return mark_attendance(booking, attended)
 
 
+def staff_resident_id(mobile: str) -> str:
+    """Who a resident booked by staff is: ``staff:`` and the blind index of their mobile."""
+    from app.security.crypto import blind_index
+
+    return "staff:" + blind_index(mobile)[:40]
+
+
 def book_for_resident(
     reception: Reception,
     *,
@@ -678,8 +685,9 @@ def book_for_resident(
     return book_slot(
         reception=reception,
         slot_start=slot_start,
-        # One active booking per resident per reception: a resident booked by staff is their mobile.
-        resident_id=f"staff:{mobile_text}"[:64],
+        # One active booking per resident per reception: a resident booked by staff is their
+        # mobile, as a keyed HMAC (the number itself is only stored encrypted).
+        resident_id=staff_resident_id(mobile_text),
         name=name,
         mobile=mobile_text,
         topic=topic,

@@ -18,5 +18,8 @@ def mount_mock(app: Flask) -> None:
     from app.wechat.mock import create_mock_app
 
     mock = create_mock_app()
+    from app.security import headers
+
+    headers.init_app(mock)  # the same security headers as the app it is mounted in
     app.extensions["wechat_mock_app"] = mock
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {app.config["WECHAT_MOCK_PREFIX"]: mock})

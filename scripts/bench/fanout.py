@@ -29,6 +29,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# Production refuses to start without a field encryption key (any valid Fernet key will do here).
+BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -67,6 +70,7 @@ def _config(database_url: str, api_base: str, rate: float, threads: int, batch: 
     return {
         "APP_ENV": "production",
         "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "FIELD_ENCRYPTION_KEY": BENCH_FIELD_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": None,
         "PUBLIC_BASE_URL": "https://jzd.example.cn",

@@ -33,6 +33,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+# Production refuses to start without a field encryption key (any valid Fernet key will do here).
+BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -418,6 +421,7 @@ def main() -> None:
             **os.environ,
             "APP_ENV": "production",
             "SECRET_KEY": "bench-secret-key-0123456789abcdef",
+            "FIELD_ENCRYPTION_KEY": BENCH_FIELD_KEY,
             "DATABASE_URL": database_url,
             "PUBLIC_BASE_URL": "https://jzd.example.cn",
             "WECHAT_TOKEN": TOKEN,

@@ -62,7 +62,7 @@ def test_book_a_slot(client, clock, site, day, sign_in):
         "slot_start": "09:00",
         "slot_end": "09:30",
         "name": "张阿姨",
-        "mobile": "13812345678",
+        "mobile": "138****5678",  # masked in every answer, like the H5 booking page
         "topic": "小区加装电梯",
         "cancellable": True,
         "created_at": None,

@@ -171,10 +171,12 @@ def test_resident_journey_on_a_phone(live_app, live_server, phone_page):
     assert page.locator('.step[aria-current="step"]').inner_text() == "待受理"
     photo = page.locator(".photos img").first
     photo.scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('.photos img').complete")
+    # Functions, not expression strings: Playwright polls an expression with eval(), which
+    # the CSP (no 'unsafe-eval') refuses.
+    page.wait_for_function("() => document.querySelector('.photos img').complete")
     assert photo.evaluate("img => img.naturalWidth") > 0
     page.get_by_role("button", name="复制", exact=True).click()
-    page.wait_for_function("document.querySelector('button.copy').textContent !== '复制'")
+    page.wait_for_function("() => document.querySelector('button.copy').textContent !== '复制'")
     assert page.locator("button.copy").inner_text() == "已复制"
     assert page.evaluate("navigator.clipboard.readText()") == tracking_no
     assert _fits(page)

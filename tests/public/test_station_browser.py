@@ -95,7 +95,9 @@ def test_station_page_on_a_phone(live_app, live_server, phone_page):
 
     # The lazy photo is below the fold; bring it in so its request is recorded too.
     phone_page.locator(".deputy img").first.scroll_into_view_if_needed()
-    phone_page.wait_for_function("document.querySelector('.deputy img').complete")
+    # A function, not an expression string: Playwright polls an expression with eval(), which
+    # the CSP (no 'unsafe-eval') refuses.
+    phone_page.wait_for_function("() => document.querySelector('.deputy img').complete")
     assert phone_page.evaluate("document.querySelector('.deputy img').naturalWidth") > 0
 
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -25,6 +25,7 @@ from app.receptions.service import (
     create_reception,
     generate_service_days,
     record_attendance,
+    staff_resident_id,
     update_reception,
 )
 from app.stations.service import update_station
@@ -331,9 +332,10 @@ def test_staff_book_on_a_residents_behalf_within_capacity(site, make_user):
     )
     assert (booking.channel, booking.resident_id, booking.booked_by_user_id) == (
         "staff",
-        "staff:13912345678",
+        staff_resident_id("13912345678"),
         staff.id,
     )
+    assert "13912345678" not in booking.resident_id  # a keyed HMAC, never the number itself
     with pytest.raises(AlreadyBooked):
         book_for_resident(
             reception, slot="09:30", name="王大爷", mobile="13912345678", staff_user_id=staff.id, now=NOW

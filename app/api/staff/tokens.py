@@ -143,6 +143,7 @@ def token_rate_limited(blp: Blueprint) -> Callable:
             view
         )
         limited = limiter.limit(lambda: setting("API_LIMIT_STAFF_TOKEN_ADDRESS"), key_func=_address)(limited)
-        return blp.alt_response(429, schema=ErrorSchema, description="尝试过于频繁，请稍后再试")(limited)
+        described = "尝试过于频繁（too_many_requests），或该用户名登录失败过多、暂时锁定（login_locked）"
+        return blp.alt_response(429, schema=ErrorSchema, description=described)(limited)
 
     return decorator

@@ -3,6 +3,7 @@ receptions (create and announce), the outbox (list, resend) and 民意研判 fig
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 
 from app.analytics.api import HotwordListSchema, HotwordsArgs, StatsArgs, StatsSchema, hotwords_for, stats_for
@@ -43,6 +44,7 @@ from app.api.staff.tokens import (
 from app.auth.models import ADMIN_ROLES, Role, StaffUser
 from app.auth.service import authenticate
 from app.extensions import db
+from app.security.lockout import LoginLocked, ensure_not_locked, register_failure, register_success
 
 blp = api_blueprint(
     "api_staff",
@@ -62,9 +64,16 @@ class StaffToken(MethodView):
     @token_rate_limited(blp)
     def post(self, data: dict):
         """Trade a staff member's username and password for a bearer token."""
+        ensure_not_locked(data["username"])  # the console's lock-out: one count for both doors
         user = authenticate(data["username"], data["password"])
         if user is None:
+            db.session.rollback()
+            locked = register_failure(data["username"], request.remote_addr or "")
+            db.session.commit()  # the count outlives the refusal
+            if locked:
+                raise LoginLocked(locked)
             raise InvalidCredentials()
+        register_success(data["username"])
         db.session.commit()  # last_login_at
         return {
             "token": issue_staff_token(user),

@@ -66,8 +66,7 @@
       var area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
+      area.className = "copy-buffer";  // hidden by site.css; no inline style under the CSP
       document.body.appendChild(area);
       area.select();
       var ok = false;
