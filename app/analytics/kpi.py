@@ -34,6 +34,20 @@ S = OpinionStatus
 REFRESH_NAME = "opinions"
 SATISFIED = ("satisfied", "basically_satisfied")
 REPLY_CLOCK = (S.ASSIGNED, S.GUIDED)  # statuses whose clock is the unit's reply deadline
+# 反馈: the resident has been given the outcome (fed back, closed, guided to the legal channel,
+# taken up as a 代表建议). The one definition: this KPI and the star rating's 反馈率 item
+# (app.rating.auto) both read it; they differ only in which opinions they divide by (see there).
+FED_BACK_STATUSES = (S.FED_BACK, S.GUIDED, S.CONVERTED, S.CLOSED)
+
+
+def fed_back_condition() -> ColumnElement[bool]:
+    """SQL: the opinion's outcome has reached the resident (``FED_BACK_STATUSES`` or a feedback time)."""
+    return or_(Opinion.fed_back_at.is_not(None), Opinion.status.in_(FED_BACK_STATUSES))
+
+
+def is_fed_back(status: str, fed_back_at: datetime | None) -> bool:
+    """Python twin of ``fed_back_condition`` for rows already loaded."""
+    return fed_back_at is not None or status in FED_BACK_STATUSES
 
 
 # --- what each KPI means (shown on every page beside the number) ----------------------------
@@ -158,9 +172,7 @@ def counter_expressions() -> dict[str, ColumnElement[int]]:
         "closed": _flag(o.status == S.CLOSED),
         "replied_due": _flag(replied_due),
         "replied_on_time": _flag(and_(replied_due, o.replied_at < local_day_end(o.deadline))),
-        "fed_back": _flag(
-            and_(accepted, or_(o.fed_back_at.is_not(None), o.status.in_((S.GUIDED, S.CONVERTED, S.CLOSED))))
-        ),
+        "fed_back": _flag(and_(accepted, fed_back_condition())),
         "rated": _flag(o.satisfaction.is_not(None)),
         "satisfied": _flag(o.satisfaction.in_(SATISFIED)),
     }

@@ -3,6 +3,15 @@ deputies' participation (definitions in ``app.analytics.kpi.WORK_KPIS``).
 
 Receptions are few (one service day a station a month, plus the others), so these are counted
 live from the rows, through the same scope as every console list.
+
+Deliberately not the 台账's facts (``app.ledger.archive.station_year_facts_many``, which the star
+rating scores): there a 联系服务群众日 is held when its activity is registered, residents received
+are what staff wrote in the activity, and a deputy took part when marked present. The dashboard
+answers for any period and region as things happen, before staff register anything (they have
+7 days to): a service day is held once announced and its day has come, residents received are
+the bookings marked present plus the opinions staff collected there, and a deputy took part when
+on duty. The rating is an assessment and rests on the registered record; this is the live view.
+The opinion side is shared: 反馈 is ``app.analytics.kpi.fed_back_condition`` for both.
 """
 
 from __future__ import annotations
