@@ -461,7 +461,12 @@ def station_year_facts_many(
         placed[station_id].add(deputy_id)
         if is_leader:
             f.leaders_placed.append(deputy_id)
-    every_placed = set().union(*placed.values()) if placed else set()
+    # The same deputies as a subquery (not a long list of parameters, for the city's many stations).
+    every_placed = (
+        select(Placement.deputy_id)
+        .join(Deputy, Deputy.id == Placement.deputy_id)
+        .where(Placement.station_id.in_(ids), Deputy.active.is_(True))
+    )
 
     # The year's activities (registered and draft), one row each.
     final: dict[int, Any] = {}
@@ -521,7 +526,7 @@ def station_year_facts_many(
         )
         .join(Activity, Activity.id == ActivityDeputy.activity_id)
         .where(
-            or_(Activity.station_id.in_(ids), ActivityDeputy.deputy_id.in_(sorted(every_placed) or [-1])),
+            or_(Activity.station_id.in_(ids), ActivityDeputy.deputy_id.in_(every_placed)),
             *_final_in_year(year),
         )
     ):
@@ -635,7 +640,7 @@ def station_year_facts_many(
     for deputy_id, n in q(
         select(FixedContact.deputy_id, func.coalesce(logs.c.n, 0))
         .outerjoin(logs, logs.c.fixed_contact_id == FixedContact.id)
-        .where(FixedContact.deputy_id.in_(sorted(every_placed) or [-1]), FixedContact.active.is_(True))
+        .where(FixedContact.deputy_id.in_(every_placed), FixedContact.active.is_(True))
     ):
         per_deputy[deputy_id].append(int(n))
     for station_id, f in all_facts.items():

@@ -62,7 +62,7 @@ from app.extensions import db
 from app.ledger.archive import StationYearFacts, station_year_facts_many
 from app.opinions.models import Opinion, OpinionStatus
 from app.receptions.service import third_tuesday
-from app.stations.models import Station
+from app.stations.models import Placement, Station
 from app.timeutil import LOCAL_TZ, to_local
 
 S = OpinionStatus
@@ -182,10 +182,8 @@ def load_facts(stations: list[Station], period: Period, today: date) -> dict[int
     if not ids:
         return facts
     q = db.session.execute
-    placed = {d for f in ledger.values() for d in f.deputies_placed}
-    deputies = {
-        d.id: d for d in db.session.scalars(select(Deputy).where(Deputy.id.in_(sorted(placed) or [-1])))
-    }
+    placed = select(Placement.deputy_id).where(Placement.station_id.in_(ids))
+    deputies = {d.id: d for d in db.session.scalars(select(Deputy).where(Deputy.id.in_(placed)))}
     for f in facts.values():
         f.deputies = [deputies[d] for d in f.ledger.deputies_placed]
     start, end = period.utc_range
