@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
 
@@ -27,7 +27,7 @@ from app.extensions import db
 from app.opinions.models import Opinion, OpinionStatus
 from app.regions.models import Region
 from app.stations.models import Station
-from app.timeutil import LOCAL_TZ
+from app.timeutil import local_day_start
 from app.units.models import HandlingUnit
 
 S = OpinionStatus
@@ -304,9 +304,7 @@ class Filters:
         )
 
 
-def start_of(day: date) -> datetime:
-    """Local midnight of ``day`` as the UTC moment it is stored as."""
-    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+start_of = local_day_start  # local midnight of a day as the UTC moment it is stored as
 
 
 def month_start(day: date) -> date:
@@ -326,9 +324,9 @@ def months_between(first: date, last: date) -> list[date]:
     return out
 
 
-def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]]:
-    """Station conditions for the stored tables: the scope's stations, then region and station."""
-    where = [column.in_(select(Station.id).where(visible(Station, scope)))]
+def place_conditions(f: Filters, column) -> list[ColumnElement[bool]]:
+    """The filters' region, station and station list as conditions on a station id ``column``."""
+    where = []
     if f.region is not None:
         where.append(
             column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
@@ -340,6 +338,11 @@ def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]
     return where
 
 
+def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]]:
+    """Station conditions for the stored tables: the scope's stations, then region and station."""
+    return [column.in_(select(Station.id).where(visible(Station, scope))), *place_conditions(f, column)]
+
+
 def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[ColumnElement[bool]]:
     """The opinions behind the figures: the scope's, received in the period, place and category."""
     where = [visible(Opinion, scope)]
@@ -348,18 +351,9 @@ def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[
             Opinion.created_at >= start_of(f.date_from),
             Opinion.created_at < start_of(f.date_to + timedelta(days=1)),
         ]
-    if f.region is not None:
-        where.append(
-            Opinion.station_id.in_(
-                select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path)))
-            )
-        )
-    if f.station is not None:
-        where.append(Opinion.station_id == f.station.id)
+    where += place_conditions(f, Opinion.station_id)
     if f.category is not None:
         where.append(func.coalesce(Opinion.category, "") == f.category)
-    if f.only_stations is not None:
-        where.append(Opinion.station_id.in_(f.only_stations))
     if f.unit is not None:
         where.append(Opinion.unit_id == f.unit.id)
     return where

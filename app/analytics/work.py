@@ -23,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from app.analytics.kpi import Filters, month_start, months_between
-from app.auth.scope import Scope, region_ids_under, visible
+from app.analytics.kpi import Filters, month_start, months_between, place_conditions
+from app.auth.scope import Scope, visible
 from app.extensions import db
 from app.opinions.models import Channel, Opinion
 from app.receptions.models import (
@@ -45,18 +45,7 @@ def _reception_conditions(scope: Scope, f: Filters) -> list:
         Reception.date <= f.date_to,
         Reception.status != ReceptionStatus.CANCELLED,
     ]
-    where += _station_conditions(f, Reception.station_id)
-    return where
-
-
-def _station_conditions(f: Filters, column) -> list:
-    where = []
-    if f.region is not None:
-        where.append(
-            column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
-        )
-    if f.station is not None:
-        where.append(column == f.station.id)
+    where += place_conditions(f, Reception.station_id)
     return where
 
 
@@ -109,7 +98,7 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
         select(func.count()).where(Opinion.reception_id.in_(held_ids), Opinion.channel == Channel.STAFF)
     )
     out.residents_received = int(attended or 0) + int(collected or 0)
-    stations = select(Station.id).where(visible(Station, scope), *_station_conditions(f, Station.id))
+    stations = select(Station.id).where(visible(Station, scope), *place_conditions(f, Station.id))
     placed = select(Placement.deputy_id).where(Placement.station_id.in_(stations)).distinct()
     out.deputies_placed = int(db.session.scalar(select(func.count()).select_from(placed.subquery())) or 0)
     on_duty = (
@@ -145,7 +134,7 @@ def service_day_heat(
         counts[station_id][key] = counts[station_id].get(key, 0) + 1
     stations = db.session.execute(
         select(Station.id, Station.name)
-        .where(visible(Station, scope), *_station_conditions(f, Station.id))
+        .where(visible(Station, scope), *place_conditions(f, Station.id))
         .order_by(Station.region_id, Station.name)
         .limit(limit)
     ).all()

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -47,7 +47,7 @@ from app.opinions.models import Opinion, OpinionDeputy, OpinionStatus
 from app.receptions.models import Reception, ReceptionKind, ReceptionStatus
 from app.regions.models import Region
 from app.stations.models import Placement, Station
-from app.timeutil import LOCAL_TZ, local_now, to_local
+from app.timeutil import local_day_start, local_now, to_local
 
 RECEPTIONS_REQUIRED = 1  # 三(二)2 每位代表每年到"家站点"接待选民群众不少于1次
 STUDY_REQUIRED = 2  # 附件3 制度建设 2: 每年组织集中履职学习不少于2次
@@ -241,7 +241,10 @@ def deputy_year_summaries(deputy_ids: Sequence[int], year: int) -> dict[int, Dep
     rows = db.session.execute(
         select(via.c.deputy_id, Opinion.status, func.count())
         .join(Opinion, Opinion.id == via.c.opinion_id)
-        .where(Opinion.created_at >= _aware(start), Opinion.created_at < _aware(end))
+        .where(
+            Opinion.created_at >= local_day_start(start.date()),
+            Opinion.created_at < local_day_start(end.date()),
+        )
         .group_by(via.c.deputy_id, Opinion.status)
     ).all()
     for deputy_id, status, n in rows:
@@ -281,11 +284,6 @@ def deputy_year_summaries(deputy_ids: Sequence[int], year: int) -> dict[int, Dep
     for deputy_id, n in rows:
         summary(deputy_id).drafts_pending = n
     return summaries
-
-
-def _aware(moment: datetime) -> datetime:
-    """A local year boundary as the UTC-aware instant opinions' ``created_at`` is stored in."""
-    return moment.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def deputy_year_summary(deputy_id: int, year: int) -> DeputyYearSummary:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import select
@@ -63,7 +63,7 @@ from app.ledger.archive import StationYearFacts, station_year_facts_many
 from app.opinions.models import Opinion, OpinionStatus
 from app.receptions.service import third_tuesday
 from app.stations.models import Placement, Station
-from app.timeutil import LOCAL_TZ, to_local
+from app.timeutil import local_day_start, to_local
 
 S = OpinionStatus
 
@@ -136,19 +136,9 @@ class Period:
         return date(self.year, 1, 1)
 
     @property
-    def start_dt(self) -> datetime:
-        return datetime.combine(self.start, time())
-
-    @property
-    def end_dt(self) -> datetime:
-        return datetime.combine(self.until + timedelta(days=1), time())
-
-    @property
     def utc_range(self) -> tuple[datetime, datetime]:
-        return (
-            self.start_dt.replace(tzinfo=LOCAL_TZ),
-            self.end_dt.replace(tzinfo=LOCAL_TZ),
-        )
+        """The period as stored (aware UTC) instants, from the first local midnight to the last."""
+        return local_day_start(self.start), local_day_start(self.until + timedelta(days=1))
 
 
 def period_of(year: int, today: date) -> Period:
