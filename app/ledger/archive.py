@@ -510,32 +510,31 @@ def station_year_facts_many(
         f.research_activities = f.activities_by_kind.get(ActivityKind.RESEARCH, 0)
         f.publicity_activities = f.activities_by_kind.get(ActivityKind.PUBLICITY, 0)
 
-    # Who was listed at and attended the registered activities here, and placed deputies anywhere.
+    # Who was listed at and attended the registered activities here.
     listed: dict[int, int] = defaultdict(int)
     present: dict[int, set[int]] = defaultdict(set)
-    received_any: dict[int, set[int]] = defaultdict(set)  # deputy id → stations they received at
-    for activity_id, station_id, kind, deputy_id, attendance in q(
-        select(
-            ActivityDeputy.activity_id,
-            Activity.station_id,
-            Activity.kind,
-            ActivityDeputy.deputy_id,
-            ActivityDeputy.attendance,
-        )
+    for activity_id, deputy_id, attendance in q(
+        select(ActivityDeputy.activity_id, ActivityDeputy.deputy_id, ActivityDeputy.attendance)
         .join(Activity, Activity.id == ActivityDeputy.activity_id)
-        .where(
-            or_(Activity.station_id.in_(ids), ActivityDeputy.deputy_id.in_(every_placed)),
-            *_final_in_year(year),
-        )
+        .where(Activity.station_id.in_(ids), *_final_in_year(year))
     ):
-        if station_id in all_facts:
-            listed[activity_id] += 1
-        if attendance != Attendance.ATTENDED:
-            continue
-        if station_id in all_facts:
+        listed[activity_id] += 1
+        if attendance == Attendance.ATTENDED:
             present[activity_id].add(deputy_id)
-        if kind == ActivityKind.RECEPTION:
-            received_any[deputy_id].add(station_id)
+    # Placed deputies who received residents at any station.
+    received_any = set(
+        db.session.scalars(
+            select(ActivityDeputy.deputy_id)
+            .join(Activity, Activity.id == ActivityDeputy.activity_id)
+            .where(
+                ActivityDeputy.deputy_id.in_(every_placed),
+                ActivityDeputy.attendance == Attendance.ATTENDED,
+                Activity.kind == ActivityKind.RECEPTION,
+                *_final_in_year(year),
+            )
+            .distinct()
+        )
+    )
 
     by_station: dict[int, list[Any]] = defaultdict(list)
     for a in final.values():
@@ -556,7 +555,7 @@ def station_year_facts_many(
                 if a.has_content and listed[a.id] > 0:
                     f.activities_complete_on_time += 1
         f.deputies_received_here = sorted(received_here)
-        f.deputies_received_anywhere = sorted(d for d in here if received_any.get(d))
+        f.deputies_received_anywhere = sorted(here & received_any)
         f.leaders_attended = sorted(set(f.leaders_placed) & attended_here)
 
     # Receptions: service days registered and scheduled by month; held ones registered and announced.

@@ -255,4 +255,6 @@ def test_station_facts_in_batch_equal_one_by_one_in_a_fixed_number_of_queries(lw
     assert f.receptions_held == f.receptions_registered == 1 and f.service_days_by_month == {3: 1}
     assert f.deputies_contacts_met == [plain.id] and f.residents_received == 4
     assert two[other.id].deputies_received_here == [visitor.id] and two[other.id].residents_received == 2
+    assert f.deputies_received_anywhere == [leader.id]
+    assert two[other.id].deputies_received_anywhere == [visitor.id]
     assert many[extra[0].id] == station_year_facts(extra[0].id, 2026)
