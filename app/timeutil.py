@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -11,6 +11,11 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 def local_now() -> datetime:
     """Now, as a naive datetime in local (Beijing) time, to compare with reception dates and times."""
     return datetime.now(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def local_day_start(day: date) -> datetime:
+    """Local midnight of ``day`` as the aware UTC instant stored timestamps are compared with."""
+    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def to_local(moment: datetime) -> datetime:

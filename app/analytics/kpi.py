@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
 
@@ -27,13 +27,27 @@ from app.extensions import db
 from app.opinions.models import Opinion, OpinionStatus
 from app.regions.models import Region
 from app.stations.models import Station
-from app.timeutil import LOCAL_TZ
+from app.timeutil import local_day_start
 from app.units.models import HandlingUnit
 
 S = OpinionStatus
 REFRESH_NAME = "opinions"
 SATISFIED = ("satisfied", "basically_satisfied")
 REPLY_CLOCK = (S.ASSIGNED, S.GUIDED)  # statuses whose clock is the unit's reply deadline
+# 反馈: the resident has been given the outcome (fed back, closed, guided to the legal channel,
+# taken up as a 代表建议). The one definition: this KPI and the star rating's 反馈率 item
+# (app.rating.auto) both read it; they differ only in which opinions they divide by (see there).
+FED_BACK_STATUSES = (S.FED_BACK, S.GUIDED, S.CONVERTED, S.CLOSED)
+
+
+def fed_back_condition() -> ColumnElement[bool]:
+    """SQL: the opinion's outcome has reached the resident (``FED_BACK_STATUSES`` or a feedback time)."""
+    return or_(Opinion.fed_back_at.is_not(None), Opinion.status.in_(FED_BACK_STATUSES))
+
+
+def is_fed_back(status: str, fed_back_at: datetime | None) -> bool:
+    """Python twin of ``fed_back_condition`` for rows already loaded."""
+    return fed_back_at is not None or status in FED_BACK_STATUSES
 
 
 # --- what each KPI means (shown on every page beside the number) ----------------------------
@@ -158,9 +172,7 @@ def counter_expressions() -> dict[str, ColumnElement[int]]:
         "closed": _flag(o.status == S.CLOSED),
         "replied_due": _flag(replied_due),
         "replied_on_time": _flag(and_(replied_due, o.replied_at < local_day_end(o.deadline))),
-        "fed_back": _flag(
-            and_(accepted, or_(o.fed_back_at.is_not(None), o.status.in_((S.GUIDED, S.CONVERTED, S.CLOSED))))
-        ),
+        "fed_back": _flag(and_(accepted, fed_back_condition())),
         "rated": _flag(o.satisfaction.is_not(None)),
         "satisfied": _flag(o.satisfaction.in_(SATISFIED)),
     }
@@ -292,9 +304,7 @@ class Filters:
         )
 
 
-def start_of(day: date) -> datetime:
-    """Local midnight of ``day`` as the UTC moment it is stored as."""
-    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+start_of = local_day_start  # local midnight of a day as the UTC moment it is stored as
 
 
 def month_start(day: date) -> date:
@@ -314,9 +324,9 @@ def months_between(first: date, last: date) -> list[date]:
     return out
 
 
-def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]]:
-    """Station conditions for the stored tables: the scope's stations, then region and station."""
-    where = [column.in_(select(Station.id).where(visible(Station, scope)))]
+def place_conditions(f: Filters, column) -> list[ColumnElement[bool]]:
+    """The filters' region, station and station list as conditions on a station id ``column``."""
+    where = []
     if f.region is not None:
         where.append(
             column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
@@ -328,6 +338,11 @@ def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]
     return where
 
 
+def station_filter(scope: Scope, f: Filters, column) -> list[ColumnElement[bool]]:
+    """Station conditions for the stored tables: the scope's stations, then region and station."""
+    return [column.in_(select(Station.id).where(visible(Station, scope))), *place_conditions(f, column)]
+
+
 def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[ColumnElement[bool]]:
     """The opinions behind the figures: the scope's, received in the period, place and category."""
     where = [visible(Opinion, scope)]
@@ -336,18 +351,9 @@ def opinion_conditions(scope: Scope, f: Filters, *, dated: bool = True) -> list[
             Opinion.created_at >= start_of(f.date_from),
             Opinion.created_at < start_of(f.date_to + timedelta(days=1)),
         ]
-    if f.region is not None:
-        where.append(
-            Opinion.station_id.in_(
-                select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path)))
-            )
-        )
-    if f.station is not None:
-        where.append(Opinion.station_id == f.station.id)
+    where += place_conditions(f, Opinion.station_id)
     if f.category is not None:
         where.append(func.coalesce(Opinion.category, "") == f.category)
-    if f.only_stations is not None:
-        where.append(Opinion.station_id.in_(f.only_stations))
     if f.unit is not None:
         where.append(Opinion.unit_id == f.unit.id)
     return where

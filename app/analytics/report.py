@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.analytics.kpi import KPIS, WORK_KPIS, Counters, Filters, month_start, totals
-from app.analytics.service import categories, month_period, region_table
+from app.analytics.service import OVERVIEW_KPIS, categories, month_period, region_table
 from app.analytics.words import Cluster, HotWord, clusters, hot_words, period_words, rising_topics
 from app.analytics.work import WorkFigures, work_figures
 from app.auth.models import StaffUser
@@ -278,18 +278,7 @@ def render_pdf(r: MonthlyReport) -> bytes:
     for line in r.summary():
         pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     heading("二、主要指标")
-    keys = [
-        "received",
-        "accepted",
-        "closed",
-        "overdue",
-        "on_time_accept_rate",
-        "on_time_close_rate",
-        "feedback_rate",
-        "satisfaction_rate",
-        "avg_close_days",
-        "p90_close_days",
-    ]
+    keys = OVERVIEW_KPIS  # the same cards as the overview page, in its order
     table(
         ["指标", "本月", "上月"],
         [

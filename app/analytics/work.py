@@ -3,6 +3,15 @@ deputies' participation (definitions in ``app.analytics.kpi.WORK_KPIS``).
 
 Receptions are few (one service day a station a month, plus the others), so these are counted
 live from the rows, through the same scope as every console list.
+
+Deliberately not the 台账's facts (``app.ledger.archive.station_year_facts_many``, which the star
+rating scores): there a 联系服务群众日 is held when its activity is registered, residents received
+are what staff wrote in the activity, and a deputy took part when marked present. The dashboard
+answers for any period and region as things happen, before staff register anything (they have
+7 days to): a service day is held once announced and its day has come, residents received are
+the bookings marked present plus the opinions staff collected there, and a deputy took part when
+on duty. The rating is an assessment and rests on the registered record; this is the live view.
+The opinion side is shared: 反馈 is ``app.analytics.kpi.fed_back_condition`` for both.
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from app.analytics.kpi import Filters, month_start, months_between
-from app.auth.scope import Scope, region_ids_under, visible
+from app.analytics.kpi import Filters, month_start, months_between, place_conditions
+from app.auth.scope import Scope, visible
 from app.extensions import db
 from app.opinions.models import Channel, Opinion
 from app.receptions.models import (
@@ -36,18 +45,7 @@ def _reception_conditions(scope: Scope, f: Filters) -> list:
         Reception.date <= f.date_to,
         Reception.status != ReceptionStatus.CANCELLED,
     ]
-    where += _station_conditions(f, Reception.station_id)
-    return where
-
-
-def _station_conditions(f: Filters, column) -> list:
-    where = []
-    if f.region is not None:
-        where.append(
-            column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
-        )
-    if f.station is not None:
-        where.append(column == f.station.id)
+    where += place_conditions(f, Reception.station_id)
     return where
 
 
@@ -100,7 +98,7 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
         select(func.count()).where(Opinion.reception_id.in_(held_ids), Opinion.channel == Channel.STAFF)
     )
     out.residents_received = int(attended or 0) + int(collected or 0)
-    stations = select(Station.id).where(visible(Station, scope), *_station_conditions(f, Station.id))
+    stations = select(Station.id).where(visible(Station, scope), *place_conditions(f, Station.id))
     placed = select(Placement.deputy_id).where(Placement.station_id.in_(stations)).distinct()
     out.deputies_placed = int(db.session.scalar(select(func.count()).select_from(placed.subquery())) or 0)
     on_duty = (
@@ -136,7 +134,7 @@ def service_day_heat(
         counts[station_id][key] = counts[station_id].get(key, 0) + 1
     stations = db.session.execute(
         select(Station.id, Station.name)
-        .where(visible(Station, scope), *_station_conditions(f, Station.id))
+        .where(visible(Station, scope), *place_conditions(f, Station.id))
         .order_by(Station.region_id, Station.name)
         .limit(limit)
     ).all()

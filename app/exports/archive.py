@@ -8,11 +8,10 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import StaffUser
 from app.auth.scope import region_ids_under, scoped_select
 from app.deputies.models import Deputy
-from app.errors import ValidationFailed
+from app.exports.params import parse_year, region_by_code
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.ledger.archive import OUTCOME_LABELS, deputy_year_summaries
-from app.regions.models import Region
 
 COLUMNS = (
     Column("姓名", 10),
@@ -62,17 +61,12 @@ def _batch_rows(deputies: list[Deputy], year: int) -> list[list]:
 
 def archive_for(user: StaffUser | None, params: dict) -> WorkbookSource:
     """The 履职档案 of every deputy the user sees (operator: all, or a region's), for a year."""
-    text = str(params.get("year") or "").strip()
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
-        raise ValidationFailed("请填写年度，如 2026。")
-    year = int(text)
+    year = parse_year(params)
     stmt = scoped_select(Deputy, user) if user is not None else select(Deputy)
     stmt = stmt.where(Deputy.active.is_(True))
     where = user.scope_label if user is not None else "全市"
     if params.get("region_code"):
-        region = db.session.scalar(select(Region).where(Region.code == params["region_code"]))
-        if region is None:
-            raise ValidationFailed(f"没有代码为 {params['region_code']} 的区域。")
+        region = region_by_code(params["region_code"])
         stmt = stmt.where(Deputy.region_id.in_(region_ids_under(region.path)))
         where = region.name
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from app.auth.models import StaffUser
 from app.auth.scope import region_ids_under, visible
 from app.errors import NotFound, ValidationFailed
+from app.exports.params import region_by_code, station_by_code
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.ledger.models import Activity, ActivityDeputy, ActivityStatus, Attendance
@@ -111,15 +112,11 @@ def ledger_for(user: StaffUser | None, params: dict) -> WorkbookSource:
     """Parse the export's parameters (station/region by code or id, a year or a period) and build it."""
     station = region = None
     if params.get("station_code"):
-        station = db.session.scalar(select(Station).where(Station.code == params["station_code"]))
-        if station is None:
-            raise ValidationFailed(f"没有代码为 {params['station_code']} 的家站点。")
+        station = station_by_code(params["station_code"])
     elif str(params.get("station") or "").isdigit():
         station = db.session.get(Station, int(params["station"]))
     if params.get("region_code"):
-        region = db.session.scalar(select(Region).where(Region.code == params["region_code"]))
-        if region is None:
-            raise ValidationFailed(f"没有代码为 {params['region_code']} 的区域。")
+        region = region_by_code(params["region_code"])
     elif str(params.get("region") or "").isdigit():
         region = db.session.get(Region, int(params["region"]))
     if user is not None:

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import StaffUser
 from app.auth.scope import region_ids_under
-from app.errors import ValidationFailed
+from app.exports.params import region_by_code
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.opinions.inbox import inbox_select, parse_filter
 from app.opinions.models import SATISFACTION_LABELS, Category, Channel, Opinion, OpinionStatus
-from app.regions.models import Region
 from app.security.masking import mask_phones_in_text
 from app.stations.models import Station
 from app.template_helpers import mask_name, mask_phone
-from app.timeutil import LOCAL_TZ
+from app.timeutil import local_day_start
 
 COLUMNS = (
     Column("跟踪号", 14),
@@ -39,23 +38,17 @@ COLUMNS = (
 )
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
 def operator_select(region_code: str | None, date_from: date | None, date_to: date | None) -> Select:
     """Every opinion (the CLI's operator sees all), optionally one region's and a period's."""
     stmt = select(Opinion)
     if region_code:
-        region = db.session.scalar(select(Region).where(Region.code == region_code))
-        if region is None:
-            raise ValidationFailed(f"没有代码为 {region_code} 的区域。", field="region")
+        region = region_by_code(region_code, field="region")
         stations = select(Station.id).where(Station.region_id.in_(region_ids_under(region.path)))
         stmt = stmt.where(Opinion.station_id.in_(stations))
     if date_from:
-        stmt = stmt.where(Opinion.created_at >= _start_of(date_from))
+        stmt = stmt.where(Opinion.created_at >= local_day_start(date_from))
     if date_to:
-        stmt = stmt.where(Opinion.created_at < _start_of(date_to + timedelta(days=1)))
+        stmt = stmt.where(Opinion.created_at < local_day_start(date_to + timedelta(days=1)))
     return stmt
 
 

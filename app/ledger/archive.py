@@ -13,7 +13,10 @@ Rules (三(二)2 and 附件3):
   contacted at least twice in the year (``ContactLog``).
 
 Every function here reads with a fixed number of grouped queries, whatever the number of
-deputies or activities: the star rating (issue 8 item 3) and the exports reuse them.
+deputies, activities or stations: the star rating (``app.rating.auto`` scores its 附件3 items
+from ``station_year_facts_many``) and the exports reuse them. The 民意研判 dashboard's
+联系服务群众日, 接待群众人次 and 代表参与率 (``app.analytics.work``) deliberately count from
+receptions instead, live, before anything is registered: see there.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.deputies.models import Deputy
 from app.extensions import db
@@ -42,7 +47,7 @@ from app.opinions.models import Opinion, OpinionDeputy, OpinionStatus
 from app.receptions.models import Reception, ReceptionKind, ReceptionStatus
 from app.regions.models import Region
 from app.stations.models import Placement, Station
-from app.timeutil import LOCAL_TZ, local_now, to_local
+from app.timeutil import local_day_start, local_now, to_local
 
 RECEPTIONS_REQUIRED = 1  # 三(二)2 每位代表每年到"家站点"接待选民群众不少于1次
 STUDY_REQUIRED = 2  # 附件3 制度建设 2: 每年组织集中履职学习不少于2次
@@ -236,7 +241,10 @@ def deputy_year_summaries(deputy_ids: Sequence[int], year: int) -> dict[int, Dep
     rows = db.session.execute(
         select(via.c.deputy_id, Opinion.status, func.count())
         .join(Opinion, Opinion.id == via.c.opinion_id)
-        .where(Opinion.created_at >= _aware(start), Opinion.created_at < _aware(end))
+        .where(
+            Opinion.created_at >= local_day_start(start.date()),
+            Opinion.created_at < local_day_start(end.date()),
+        )
         .group_by(via.c.deputy_id, Opinion.status)
     ).all()
     for deputy_id, status, n in rows:
@@ -276,11 +284,6 @@ def deputy_year_summaries(deputy_ids: Sequence[int], year: int) -> dict[int, Dep
     for deputy_id, n in rows:
         summary(deputy_id).drafts_pending = n
     return summaries
-
-
-def _aware(moment: datetime) -> datetime:
-    """A local year boundary as the UTC-aware instant opinions' ``created_at`` is stored in."""
-    return moment.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def deputy_year_summary(deputy_id: int, year: int) -> DeputyYearSummary:
@@ -352,7 +355,12 @@ class StudySession:
 class StationYearFacts:
     """What the ledger says a station did in a year: the counts the star rating scores.
 
-    Months are 1..12. "Placed" deputies are those placed at the station now.
+    This is the one definition of these facts: ``app.rating.auto`` scores its 附件3 items from
+    them (``station_year_facts_many``), the 履职档案 and the exports read the same.
+
+    Months are 1..12. "Placed" deputies are the active deputies placed at the station now (a
+    deputy whose mandate ended is no longer expected to come). "Held" receptions are announced
+    (not cancelled) ones dated in the year up to ``today``.
     """
 
     station_id: int
@@ -375,12 +383,23 @@ class StationYearFacts:
     activities_announced: int = 0
     # Registered within ON_TIME_DAYS of the activity's end (or start, when no end is recorded).
     activities_on_time: int = 0
-    # Announced receptions of the year that ended without any activity (nothing registered).
+    # … and complete: some content and at least one deputy listed (履职登记及时、完整).
+    activities_complete_on_time: int = 0
+    # Months (1..12) with at least one registered activity (代表活动常态化, by quarter).
+    months_with_activity: set[int] = field(default_factory=set)
+    # 活动安排提前预告: held receptions and registered activities not from a reception (those
+    # are counted with their reception), and how many of them were announced before they began.
+    announceable: int = 0
+    announced_in_advance: int = 0
+    receptions_held: int = 0
+    # Held receptions with a registered activity, and those with no activity at all (not even a draft).
+    receptions_registered: int = 0
     receptions_unrecorded: int = 0
     residents_received: int = 0
     problems_solved: int = 0
     opinions_linked: int = 0
     has_plan: bool = False
+    plan_lines: int = 0
     planned_total: int = 0
     plan_done_total: int = 0
     # Fixed contacts of the placed deputies.
@@ -402,150 +421,211 @@ class StationYearFacts:
 
     @property
     def study_participation(self) -> float | None:
-        """Attended / (placed × sessions) over the year's study sessions."""
+        """Placed deputies attended / (placed × sessions) over the year's study sessions."""
         expected = sum(s.placed for s in self.study_sessions)
         return sum(s.attended for s in self.study_sessions) / expected if expected else None
 
 
-def _month(column):
-    return func.extract("month", column)
+def registered_on_time(finalised: datetime | None, started: datetime, ended: datetime | None) -> bool:
+    """履职登记及时: registered (finalised) within ON_TIME_DAYS of the activity's end, or its start."""
+    return finalised is not None and to_local(finalised) <= (ended or started) + timedelta(days=ON_TIME_DAYS)
 
 
-def station_year_facts(station_id: int, year: int) -> StationYearFacts:
-    """The yearly facts of one station, from registered activities, plans and contact logs."""
-    facts = StationYearFacts(station_id, year)
+def station_year_facts_many(
+    station_ids: Iterable[int], year: int, today: date | None = None
+) -> dict[int, StationYearFacts]:
+    """The yearly facts of many stations in a fixed number of grouped queries, whatever their number.
+
+    ``today`` (default: the local date) bounds the "held" receptions of the running year.
+    """
+    ids = list(dict.fromkeys(station_ids))
+    all_facts = {sid: StationYearFacts(sid, year) for sid in ids}
+    if not ids:
+        return all_facts
+    today = today or local_now().date()
     start, end = _year_range(year)
-    final_here = (Activity.station_id == station_id, *_final_in_year(year))
+    q = db.session.execute
 
-    facts.deputies_placed = list(
+    # Placed (active) deputies, and which of them are 领导干部代表.
+    placed: dict[int, set[int]] = defaultdict(set)
+    for station_id, deputy_id, is_leader in q(
+        select(Placement.station_id, Deputy.id, Deputy.is_leader)
+        .join(Deputy, Deputy.id == Placement.deputy_id)
+        .where(Placement.station_id.in_(ids), Deputy.active.is_(True))
+        .order_by(Deputy.id)
+    ):
+        f = all_facts[station_id]
+        f.deputies_placed.append(deputy_id)
+        placed[station_id].add(deputy_id)
+        if is_leader:
+            f.leaders_placed.append(deputy_id)
+    # The same deputies as a subquery (not a long list of parameters, for the city's many stations).
+    every_placed = (
+        select(Placement.deputy_id)
+        .join(Deputy, Deputy.id == Placement.deputy_id)
+        .where(Placement.station_id.in_(ids), Deputy.active.is_(True))
+    )
+
+    # The year's activities (registered and draft), one row each.
+    final: dict[int, Any] = {}
+    done: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+    for a in q(
+        select(
+            Activity.id,
+            Activity.station_id,
+            Activity.kind,
+            Activity.status,
+            Activity.reception_id,
+            Activity.started_at,
+            Activity.ended_at,
+            Activity.announced_at,
+            Activity.finalised_at,
+            Activity.residents_received,
+            Activity.problems_solved,
+            (func.length(func.coalesce(Activity.content, "")) > 0).label("has_content"),
+        ).where(Activity.station_id.in_(ids), Activity.started_at >= start, Activity.started_at < end)
+    ):
+        f = all_facts[a.station_id]
+        if a.status == ActivityStatus.DRAFT:
+            f.activities_draft += 1
+            continue
+        if a.status != ActivityStatus.FINAL:
+            continue
+        final[a.id] = a
+        f.activities_final += 1
+        f.activities_by_kind[a.kind] = f.activities_by_kind.get(a.kind, 0) + 1
+        f.residents_received += int(a.residents_received or 0)
+        f.problems_solved += int(a.problems_solved or 0)
+        f.months_with_activity.add(a.started_at.month)
+        key = (a.kind, a.started_at.month)
+        done[a.station_id][key] = done[a.station_id].get(key, 0) + 1
+        if a.announced_at is not None:
+            f.activities_announced += 1
+        if a.reception_id is None:
+            f.announceable += 1
+            if a.announced_at is not None and to_local(a.announced_at) < a.started_at:
+                f.announced_in_advance += 1
+    for f in all_facts.values():
+        f.monitoring_activities = f.activities_by_kind.get(ActivityKind.MONITORING, 0)
+        f.research_activities = f.activities_by_kind.get(ActivityKind.RESEARCH, 0)
+        f.publicity_activities = f.activities_by_kind.get(ActivityKind.PUBLICITY, 0)
+
+    # Who was listed at and attended the registered activities here.
+    listed: dict[int, int] = defaultdict(int)
+    present: dict[int, set[int]] = defaultdict(set)
+    for activity_id, deputy_id, attendance in q(
+        select(ActivityDeputy.activity_id, ActivityDeputy.deputy_id, ActivityDeputy.attendance)
+        .join(Activity, Activity.id == ActivityDeputy.activity_id)
+        .where(Activity.station_id.in_(ids), *_final_in_year(year))
+    ):
+        listed[activity_id] += 1
+        if attendance == Attendance.ATTENDED:
+            present[activity_id].add(deputy_id)
+    # Placed deputies who received residents at any station.
+    received_any = set(
         db.session.scalars(
-            select(Placement.deputy_id)
-            .where(Placement.station_id == station_id)
-            .order_by(Placement.deputy_id)
+            select(ActivityDeputy.deputy_id)
+            .join(Activity, Activity.id == ActivityDeputy.activity_id)
+            .where(
+                ActivityDeputy.deputy_id.in_(every_placed),
+                ActivityDeputy.attendance == Attendance.ATTENDED,
+                Activity.kind == ActivityKind.RECEPTION,
+                *_final_in_year(year),
+            )
+            .distinct()
         )
     )
-    placed = set(facts.deputies_placed)
 
-    rows = db.session.execute(
-        select(_month(Activity.started_at), func.count())
-        .join(Reception, Reception.id == Activity.reception_id)
-        .where(
-            *final_here, Activity.kind == ActivityKind.RECEPTION, Reception.kind == ReceptionKind.SERVICE_DAY
-        )
-        .group_by(_month(Activity.started_at))
-    ).all()
-    facts.service_days_by_month = {int(m): n for m, n in rows}
-    rows = db.session.execute(
-        select(_month(Reception.date), func.count())
-        .where(
-            Reception.station_id == station_id,
-            Reception.kind == ReceptionKind.SERVICE_DAY,
+    by_station: dict[int, list[Any]] = defaultdict(list)
+    for a in final.values():
+        by_station[a.station_id].append(a)
+    for station_id, f in all_facts.items():
+        here = placed[station_id]
+        attended_here: set[int] = set()
+        received_here: set[int] = set()
+        for a in sorted(by_station[station_id], key=lambda a: (a.started_at, a.id)):
+            came = present[a.id] & here
+            attended_here |= came
+            if a.kind == ActivityKind.RECEPTION:
+                received_here |= came
+            elif a.kind == ActivityKind.STUDY:
+                f.study_sessions.append(StudySession(a.id, a.started_at, len(came), len(here)))
+            if registered_on_time(a.finalised_at, a.started_at, a.ended_at):
+                f.activities_on_time += 1
+                if a.has_content and listed[a.id] > 0:
+                    f.activities_complete_on_time += 1
+        f.deputies_received_here = sorted(received_here)
+        f.deputies_received_anywhere = sorted(here & received_any)
+        f.leaders_attended = sorted(set(f.leaders_placed) & attended_here)
+
+    # Receptions: service days registered and scheduled by month; held ones registered and announced.
+    registered = {a.reception_id for a in final.values() if a.reception_id is not None}
+    any_activity = select(Activity.id).where(Activity.reception_id == Reception.id).exists()
+    for r in q(
+        select(
+            Reception.id,
+            Reception.station_id,
+            Reception.date,
+            Reception.start,
+            Reception.kind,
+            Reception.announced_at,
+            any_activity.label("has_activity"),
+        ).where(
+            Reception.station_id.in_(ids),
             Reception.status == ReceptionStatus.ANNOUNCED,
             Reception.date >= start.date(),
             Reception.date < end.date(),
         )
-        .group_by(_month(Reception.date))
-    ).all()
-    facts.service_days_scheduled_by_month = {int(m): n for m, n in rows}
-
-    rows = db.session.execute(
-        select(
-            Activity.kind,
-            func.count(),
-            func.coalesce(func.sum(Activity.residents_received), 0),
-            func.coalesce(func.sum(Activity.problems_solved), 0),
-        )
-        .where(*final_here)
-        .group_by(Activity.kind)
-    ).all()
-    for kind, n, residents, solved in rows:
-        facts.activities_by_kind[kind] = n
-        facts.activities_final += n
-        facts.residents_received += int(residents)
-        facts.problems_solved += int(solved)
-    facts.monitoring_activities = facts.activities_by_kind.get(ActivityKind.MONITORING, 0)
-    facts.research_activities = facts.activities_by_kind.get(ActivityKind.RESEARCH, 0)
-    facts.publicity_activities = facts.activities_by_kind.get(ActivityKind.PUBLICITY, 0)
-    facts.activities_draft = db.session.scalar(
-        select(func.count()).where(
-            Activity.station_id == station_id,
-            Activity.status == ActivityStatus.DRAFT,
-            Activity.started_at >= start,
-            Activity.started_at < end,
-        )
-    )
-    facts.activities_announced = db.session.scalar(
-        select(func.count()).where(*final_here, Activity.announced_at.is_not(None))
-    )
-    # On time: compared in Python (portable across SQLite and PostgreSQL date arithmetic).
-    on_time = 0
-    for ended, started, finalised in db.session.execute(
-        select(Activity.ended_at, Activity.started_at, Activity.finalised_at).where(*final_here)
     ):
-        if finalised is not None and (to_local(finalised) - (ended or started)).days < ON_TIME_DAYS:
-            on_time += 1
-    facts.activities_on_time = on_time
-    has_activity = select(Activity.id).where(Activity.reception_id == Reception.id).exists()
-    facts.receptions_unrecorded = db.session.scalar(
-        select(func.count()).where(
-            Reception.station_id == station_id,
-            Reception.status == ReceptionStatus.ANNOUNCED,
-            Reception.date >= start.date(),
-            Reception.date < min(end.date(), local_now().date() + timedelta(days=1)),
-            ~has_activity,
-        )
+        f = all_facts[r.station_id]
+        if r.kind == ReceptionKind.SERVICE_DAY:
+            month = r.date.month
+            f.service_days_scheduled_by_month[month] = f.service_days_scheduled_by_month.get(month, 0) + 1
+        if r.date > today:
+            continue
+        f.receptions_held += 1
+        f.announceable += 1
+        if r.announced_at is not None and to_local(r.announced_at) < datetime.combine(r.date, r.start):
+            f.announced_in_advance += 1
+        if r.id in registered:
+            f.receptions_registered += 1
+        if not r.has_activity:
+            f.receptions_unrecorded += 1
+    service_day_ids = select(Reception.id).where(
+        Reception.station_id.in_(ids), Reception.kind == ReceptionKind.SERVICE_DAY
     )
-    facts.opinions_linked = db.session.scalar(
-        select(func.count(func.distinct(ActivityOpinion.opinion_id)))
+    for station_id, activity_id in q(
+        select(Activity.station_id, Activity.id).where(
+            Activity.id.in_(list(final) or [-1]),
+            Activity.kind == ActivityKind.RECEPTION,
+            Activity.reception_id.in_(service_day_ids),
+        )
+    ):
+        f = all_facts[station_id]
+        month = final[activity_id].started_at.month
+        f.service_days_by_month[month] = f.service_days_by_month.get(month, 0) + 1
+
+    for station_id, n in q(
+        select(Activity.station_id, func.count(func.distinct(ActivityOpinion.opinion_id)))
         .join(Activity, Activity.id == ActivityOpinion.activity_id)
-        .where(*final_here)
-    )
+        .where(Activity.station_id.in_(ids), *_final_in_year(year))
+        .group_by(Activity.station_id)
+    ):
+        all_facts[station_id].opinions_linked = n
 
-    # Who attended what, here and anywhere.
-    rows = db.session.execute(
-        select(ActivityDeputy.deputy_id, Activity.station_id, Activity.kind)
-        .join(Activity, Activity.id == ActivityDeputy.activity_id)
-        .where(
-            ActivityDeputy.deputy_id.in_(placed or [-1]),
-            ActivityDeputy.attendance == Attendance.ATTENDED,
-            *_final_in_year(year),
-        )
-        .distinct()
-    ).all()
-    received_here, received_any, attended_here = set(), set(), set()
-    for deputy_id, at_station, kind in rows:
-        if at_station == station_id:
-            attended_here.add(deputy_id)
-        if kind == ActivityKind.RECEPTION:
-            received_any.add(deputy_id)
-            if at_station == station_id:
-                received_here.add(deputy_id)
-    facts.deputies_received_here = sorted(received_here)
-    facts.deputies_received_anywhere = sorted(received_any)
+    from app.ledger.service import plan_progress
 
-    rows = db.session.execute(
-        select(
-            Activity.id,
-            Activity.started_at,
-            func.count(ActivityDeputy.id).filter(ActivityDeputy.attendance == Attendance.ATTENDED),
-        )
-        .outerjoin(ActivityDeputy, ActivityDeputy.activity_id == Activity.id)
-        .where(*final_here, Activity.kind == ActivityKind.STUDY)
-        .group_by(Activity.id, Activity.started_at)
-        .order_by(Activity.started_at, Activity.id)
-    ).all()
-    facts.study_sessions = [StudySession(aid, at, int(n), len(placed)) for aid, at, n in rows]
-
-    plan = db.session.scalar(
-        select(ActivityPlan).where(ActivityPlan.station_id == station_id, ActivityPlan.year == year)
-    )
-    if plan is not None:
-        from app.ledger.service import plan_progress
-
-        facts.has_plan = True
-        lines = plan_progress(plan)
-        facts.planned_total = sum(line.planned for line in lines)
-        facts.plan_done_total = sum(min(line.done, line.planned) for line in lines)
+    for plan in db.session.scalars(
+        select(ActivityPlan)
+        .where(ActivityPlan.station_id.in_(ids), ActivityPlan.year == year)
+        .options(selectinload(ActivityPlan.items))
+    ):
+        f = all_facts[plan.station_id]
+        lines = plan_progress(plan, done[plan.station_id])
+        f.has_plan = True
+        f.plan_lines = len(lines)
+        f.planned_total = sum(line.planned for line in lines)
+        f.plan_done_total = sum(min(line.done, line.planned) for line in lines)
 
     logs = (
         select(ContactLog.fixed_contact_id, func.count().label("n"))
@@ -554,26 +634,28 @@ def station_year_facts(station_id: int, year: int) -> StationYearFacts:
         .subquery()
     )
     per_deputy: dict[int, list[int]] = defaultdict(list)
-    for deputy_id, n in db.session.execute(
+    for deputy_id, n in q(
         select(FixedContact.deputy_id, func.coalesce(logs.c.n, 0))
         .outerjoin(logs, logs.c.fixed_contact_id == FixedContact.id)
-        .where(FixedContact.deputy_id.in_(placed or [-1]), FixedContact.active.is_(True))
+        .where(FixedContact.deputy_id.in_(every_placed), FixedContact.active.is_(True))
     ):
         per_deputy[deputy_id].append(int(n))
-    facts.deputies_with_contacts = sorted(per_deputy)
-    facts.deputies_contacts_met = sorted(
-        d for d, counts in per_deputy.items() if all(n >= CONTACTS_PER_YEAR for n in counts)
-    )
-    facts.fixed_contacts = sum(len(c) for c in per_deputy.values())
-    facts.fixed_contacts_met = sum(1 for c in per_deputy.values() for n in c if n >= CONTACTS_PER_YEAR)
+    for station_id, f in all_facts.items():
+        mine = {d: per_deputy[d] for d in placed[station_id] if d in per_deputy}
+        f.deputies_with_contacts = sorted(mine)
+        f.deputies_contacts_met = sorted(
+            d for d, counts in mine.items() if all(n >= CONTACTS_PER_YEAR for n in counts)
+        )
+        f.fixed_contacts = sum(len(c) for c in mine.values())
+        f.fixed_contacts_met = sum(1 for c in mine.values() for n in c if n >= CONTACTS_PER_YEAR)
+    return all_facts
 
-    facts.leaders_placed = sorted(
-        db.session.scalars(select(Deputy.id).where(Deputy.id.in_(placed or [-1]), Deputy.is_leader.is_(True)))
-    )
-    facts.leaders_attended = sorted(set(facts.leaders_placed) & attended_here)
-    return facts
+
+def station_year_facts(station_id: int, year: int, today: date | None = None) -> StationYearFacts:
+    """The yearly facts of one station, from registered activities, plans and contact logs."""
+    return station_year_facts_many([station_id], year, today)[station_id]
 
 
 def stations_year_facts(station_ids: Iterable[int], year: int) -> dict[int, StationYearFacts]:
-    """Facts of several stations (one ``station_year_facts`` each; for exports and the city view)."""
-    return {sid: station_year_facts(sid, year) for sid in station_ids}
+    """Facts of several stations (the exports and the city view): one batch of queries for all."""
+    return station_year_facts_many(station_ids, year)

@@ -524,12 +524,14 @@ def done_by_kind_month(station_id: int, year: int) -> dict[tuple[str, int], int]
     return {(kind, int(m)): n for kind, m, n in rows}
 
 
-def plan_progress(plan: ActivityPlan) -> list[PlanLine]:
+def plan_progress(plan: ActivityPlan, done: Mapping[tuple[str, int], int] | None = None) -> list[PlanLine]:
     """Planned vs done: a monthly line counts that month's activities of its kind, a yearly line the year's.
 
-    Done is capped by nothing: a line shows what was done even beyond plan.
+    Done is capped by nothing: a line shows what was done even beyond plan. ``done`` (the station's
+    ``done_by_kind_month``) may be passed when the caller has counted it already, for many stations.
     """
-    done = done_by_kind_month(plan.station_id, plan.year)
+    if done is None:
+        done = done_by_kind_month(plan.station_id, plan.year)
     lines = []
     for item in plan.items:
         if item.month:

@@ -10,9 +10,13 @@ The rules (also shown on the score sheet page and in the README):
   rounded down to 0.5. No deputies placed: 0.
 - ``feedback_rate`` 反馈率 (6): the year's opinions at the station (merged ones aside) that are
   due — answered, or past their reply (or, before assignment, acceptance) deadline. The
-  resident is answered when the opinion was fed back, closed, not accepted with a reason,
-  guided to the legal channel or taken up as a 代表建议. 100% → 6, ≥ 95% → 4, ≥ 90% → 2,
-  else 0. Nothing due: 6.
+  resident is answered when the opinion was fed back (``app.analytics.kpi.is_fed_back``, the
+  民意研判 KPI's own definition: fed back, closed, guided to the legal channel or taken up as a
+  代表建议) or not accepted with a reason. 100% → 6, ≥ 95% → 4, ≥ 90% → 2, else 0. Nothing
+  due: 6. Deliberately not the dashboard's 反馈率 (fed back ÷ accepted, every accepted opinion
+  of the period): a yearly score must not fault an opinion still within its deadline (the
+  sheet is worked out in January, when December's are not yet due), and a 不予受理 is
+  answered too — the resident is told why.
 - ``study_sessions`` 集中履职学习 (2): registered 履职学习 activities; participation of one
   session = placed deputies present / placed deputies, averaged. ≥ 2 sessions at ≥ 60% → 2;
   ≥ 2 sessions below 60%, or 1 session at ≥ 60% → 1; else 0.
@@ -33,6 +37,11 @@ The rules (also shown on the score sheet page and in the README):
   station this year. 3 × share, rounded down to 0.5. None
   placed: 0.
 
+Every item but the two opinion ones reads ``app.ledger.archive.station_year_facts_many``: the
+ledger's yearly facts are the one definition of what a station registered, shared with the
+履职档案 and the exports. The dashboard's 联系服务群众日, 接待群众人次 and 代表参与率
+(``app.analytics.work``) deliberately count from receptions instead (see there).
+
 "Registered" means a 台账 activity with status final; drafts do not count: a score rests on
 what staff have recorded, never on what was only planned. "Held" receptions (for 预告 and
 登记) are the announced, not cancelled ones dated in the year up to today.
@@ -42,33 +51,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from app.analytics.kpi import is_fed_back
 from app.deputies.models import Deputy
 from app.extensions import db
-from app.ledger.models import (
-    Activity,
-    ActivityDeputy,
-    ActivityKind,
-    ActivityPlan,
-    ActivityPlanItem,
-    ActivityStatus,
-    Attendance,
-    ContactLog,
-    FixedContact,
-)
+from app.ledger.archive import StationYearFacts, station_year_facts_many
 from app.opinions.models import Opinion, OpinionStatus
-from app.receptions.models import Reception, ReceptionKind, ReceptionStatus
 from app.receptions.service import third_tuesday
 from app.stations.models import Placement, Station
-from app.timeutil import LOCAL_TZ, to_local
+from app.timeutil import local_day_start, to_local
 
 S = OpinionStatus
-ANSWERED = frozenset({S.FED_BACK, S.CLOSED, S.REJECTED, S.GUIDED, S.CONVERTED})
-REGISTER_WITHIN = timedelta(days=7)
 
 RULES = {
     "service_days": (
@@ -139,19 +136,9 @@ class Period:
         return date(self.year, 1, 1)
 
     @property
-    def start_dt(self) -> datetime:
-        return datetime.combine(self.start, time())
-
-    @property
-    def end_dt(self) -> datetime:
-        return datetime.combine(self.until + timedelta(days=1), time())
-
-    @property
     def utc_range(self) -> tuple[datetime, datetime]:
-        return (
-            self.start_dt.replace(tzinfo=LOCAL_TZ),
-            self.end_dt.replace(tzinfo=LOCAL_TZ),
-        )
+        """The period as stored (aware UTC) instants, from the first local midnight to the last."""
+        return local_day_start(self.start), local_day_start(self.until + timedelta(days=1))
 
 
 def period_of(year: int, today: date) -> Period:
@@ -166,89 +153,29 @@ class AutoScore:
 
 @dataclass
 class Facts:
-    """The year's records of one station, as the rules need them (columns, not whole rows)."""
+    """One station's year as the rules read it: the ledger's facts (``app.ledger.archive``, the one
+    definition of what was registered), the placed deputies by name, and the year's opinions."""
 
     station: Station
     period: Period
     today: date
-    deputies: list[Deputy] = field(default_factory=list)
-    receptions: list = field(default_factory=list)  # id, date, start, kind, announced_at
-    activities: list = field(default_factory=list)  # id, kind, reception_id, started_at, …
+    ledger: StationYearFacts
+    deputies: list[Deputy] = field(default_factory=list)  # placed (active), for the evidence's names
     opinions: list = field(default_factory=list)  # the columns the two opinion rules read
-    present: dict[int, set[int]] = field(default_factory=dict)  # activity id → deputies present
-    listed: dict[int, int] = field(default_factory=dict)  # activity id → deputies listed
-    plan_lines: int = 0
-    contacts: dict[int, list[int]] = field(default_factory=dict)  # deputy id → active contact ids
-    contact_counts: dict[int, int] = field(default_factory=dict)  # contact id → contacts this year
-
-    def present_at(self, kinds: set[str] | None = None) -> set[int]:
-        found: set[int] = set()
-        for activity in self.activities:
-            if kinds is None or activity.kind in kinds:
-                found |= self.present.get(activity.id, set())
-        return found
 
 
 def load_facts(stations: list[Station], period: Period, today: date) -> dict[int, Facts]:
     """The facts of many stations in a fixed number of grouped queries, whatever their number."""
-    facts = {s.id: Facts(s, period, today) for s in stations}
-    ids = list(facts)
+    ids = [s.id for s in stations]
+    ledger = station_year_facts_many(ids, period.year, period.until)
+    facts = {s.id: Facts(s, period, today, ledger[s.id]) for s in stations}
     if not ids:
         return facts
     q = db.session.execute
-    for station_id, deputy in q(
-        select(Placement.station_id, Deputy)
-        .join(Deputy, Deputy.id == Placement.deputy_id)
-        .where(Placement.station_id.in_(ids), Deputy.active.is_(True))
-        .order_by(Deputy.id)
-    ):
-        facts[station_id].deputies.append(deputy)
-    for row in q(
-        select(
-            Reception.id,
-            Reception.station_id,
-            Reception.date,
-            Reception.start,
-            Reception.kind,
-            Reception.announced_at,
-        ).where(
-            Reception.station_id.in_(ids),
-            Reception.status == ReceptionStatus.ANNOUNCED,
-            Reception.date >= period.start,
-            Reception.date <= period.until,
-        )
-    ):
-        facts[row.station_id].receptions.append(row)
-    activity_where = (
-        Activity.station_id.in_(ids),
-        Activity.status == ActivityStatus.FINAL,
-        Activity.started_at >= period.start_dt,
-        Activity.started_at < period.end_dt,
-    )
-    station_of: dict[int, int] = {}
-    for row in q(
-        select(
-            Activity.id,
-            Activity.station_id,
-            Activity.kind,
-            Activity.reception_id,
-            Activity.started_at,
-            Activity.announced_at,
-            Activity.finalised_at,
-            (func.length(func.coalesce(Activity.content, "")) > 0).label("has_content"),
-        ).where(*activity_where)
-    ):
-        facts[row.station_id].activities.append(row)
-        station_of[row.id] = row.station_id
-    for activity_id, deputy_id, attendance in q(
-        select(ActivityDeputy.activity_id, ActivityDeputy.deputy_id, ActivityDeputy.attendance).where(
-            ActivityDeputy.activity_id.in_(select(Activity.id).where(*activity_where))
-        )
-    ):
-        f = facts[station_of[activity_id]]
-        f.listed[activity_id] = f.listed.get(activity_id, 0) + 1
-        if attendance == Attendance.ATTENDED:
-            f.present.setdefault(activity_id, set()).add(deputy_id)
+    placed = select(Placement.deputy_id).where(Placement.station_id.in_(ids))
+    deputies = {d.id: d for d in db.session.scalars(select(Deputy).where(Deputy.id.in_(placed)))}
+    for f in facts.values():
+        f.deputies = [deputies[d] for d in f.ledger.deputies_placed]
     start, end = period.utc_range
     for row in q(
         select(
@@ -269,37 +196,6 @@ def load_facts(stations: list[Station], period: Period, today: date) -> dict[int
         )
     ):
         facts[row.station_id].opinions.append(row)
-    for station_id, lines in q(
-        select(ActivityPlan.station_id, func.count(ActivityPlanItem.id))
-        .join(ActivityPlanItem, ActivityPlanItem.plan_id == ActivityPlan.id)
-        .where(ActivityPlan.station_id.in_(ids), ActivityPlan.year == period.year)
-        .group_by(ActivityPlan.station_id)
-    ):
-        facts[station_id].plan_lines = lines
-    placed = select(Placement.deputy_id).where(Placement.station_id.in_(ids))
-    contacts: dict[int, list[int]] = {}
-    for contact_id, deputy_id in q(
-        select(FixedContact.id, FixedContact.deputy_id).where(
-            FixedContact.deputy_id.in_(placed), FixedContact.active.is_(True)
-        )
-    ):
-        contacts.setdefault(deputy_id, []).append(contact_id)
-    counts = dict(
-        q(
-            select(ContactLog.fixed_contact_id, func.count(ContactLog.id))
-            .where(
-                ContactLog.fixed_contact_id.in_(
-                    select(FixedContact.id).where(FixedContact.deputy_id.in_(placed))
-                ),
-                ContactLog.contacted_on >= period.start,
-                ContactLog.contacted_on <= period.until,
-            )
-            .group_by(ContactLog.fixed_contact_id)
-        ).all()
-    )
-    for f in facts.values():
-        f.contacts = {d.id: contacts.get(d.id, []) for d in f.deputies}
-        f.contact_counts = counts
     return facts
 
 
@@ -311,12 +207,13 @@ def _names(deputies: list[Deputy]) -> str:
 def service_days(f: Facts) -> AutoScore:
     # 附件3 联系群众 2: 每月组织“代表联系服务群众日”活动不少于1次 (4分).
     due = [m for m in range(1, 13) if third_tuesday(f.period.year, m) <= f.period.until]
-    service_days = {r.id: r for r in f.receptions if r.kind == ReceptionKind.SERVICE_DAY}
-    held = {service_days[a.reception_id].date.month for a in f.activities if a.reception_id in service_days}
+    held = {m for m, n in f.ledger.service_days_by_month.items() if n > 0}
     if not due:
         return AutoScore(Decimal(4), "本年尚无应开展服务日的月份。")
     missing = [m for m in due if m not in held]
-    unregistered = sorted({r.date.month for r in service_days.values()} & set(missing))
+    unregistered = sorted(
+        {m for m, n in f.ledger.service_days_scheduled_by_month.items() if n > 0} & set(missing)
+    )
     score = share_score(4, len(due) - len(missing), len(due))
     text = f"应开展 {len(due)} 个月，已登记台账 {len(due) - len(missing)} 个月"
     if missing:
@@ -330,7 +227,7 @@ def every_deputy(f: Facts) -> AutoScore:
     # 附件3 联系群众 2 / 三(二)2: 每位代表每年到“家站点”接待选民群众不少于1次 (3分).
     if not f.deputies:
         return AutoScore(Decimal(0), "本站未编入代表。")
-    received = f.present_at({ActivityKind.RECEPTION})
+    received = set(f.ledger.deputies_received_here)
     behind = [d for d in f.deputies if d.id not in received]
     done = len(f.deputies) - len(behind)
     text = f"编入代表 {len(f.deputies)} 名，已接待 {done} 名"
@@ -340,7 +237,8 @@ def every_deputy(f: Facts) -> AutoScore:
 
 
 def _answered(opinion: Opinion) -> bool:
-    return opinion.status in ANSWERED or opinion.fed_back_at is not None
+    # Fed back as the 民意研判 KPI defines it, or not accepted with a reason given to the resident.
+    return is_fed_back(opinion.status, opinion.fed_back_at) or opinion.status == S.REJECTED
 
 
 def _overdue(opinion: Opinion, today: date) -> bool:
@@ -366,13 +264,12 @@ def feedback_rate(f: Facts) -> AutoScore:
 
 def study_sessions(f: Facts) -> AutoScore:
     # 附件3 制度建设 2: 每年组织集中履职学习不少于2次、代表参与率不低于60% (2分).
-    sessions = [a for a in f.activities if a.kind == ActivityKind.STUDY]
-    placed = {d.id for d in f.deputies}
+    sessions = f.ledger.study_sessions
     if not sessions:
         return AutoScore(Decimal(0), "本年没有已登记的履职学习。")
-    if not placed:
+    if not f.deputies:
         return AutoScore(Decimal(0), f"履职学习 {len(sessions)} 次，但本站未编入代表，参与率无从计算。")
-    rates = [Decimal(len(f.present.get(a.id, set()) & placed)) / len(placed) for a in sessions]
+    rates = [Decimal(s.attended) / s.placed for s in sessions]
     mean = sum(rates) / len(rates)
     good = mean >= Decimal("0.6")
     score = 2 if len(sessions) >= 2 and good else 1 if len(sessions) >= 2 or good else 0
@@ -382,24 +279,13 @@ def study_sessions(f: Facts) -> AutoScore:
 
 def plan_announce(f: Facts) -> AutoScore:
     # 附件3 制度建设 2: 有年度活动计划，活动安排提前预告，代表活动常态化 (3分).
-    plan_lines = f.plan_lines
+    plan_lines = f.ledger.plan_lines
     plan = Decimal(1) if plan_lines else Decimal(0)
-    events = 0
-    announced = 0
-    for r in f.receptions:
-        events += 1
-        if r.announced_at is not None and to_local(r.announced_at) < datetime.combine(r.date, r.start):
-            announced += 1
-    for a in f.activities:
-        if a.reception_id is not None:
-            continue
-        events += 1
-        if a.announced_at is not None and to_local(a.announced_at) < a.started_at:
-            announced += 1
+    events, announced = f.ledger.announceable, f.ledger.announced_in_advance
     ratio = Decimal(announced) / events if events else Decimal(0)
     notice = Decimal(1) if ratio >= Decimal("0.9") else HALF if ratio >= Decimal("0.6") else Decimal(0)
     quarters_due = [q for q in range(4) if date(f.period.year, q * 3 + 1, 1) <= f.period.until]
-    active_quarters = {(a.started_at.month - 1) // 3 for a in f.activities}
+    active_quarters = {(month - 1) // 3 for month in f.ledger.months_with_activity}
     regular = share_score(1, len([q for q in quarters_due if q in active_quarters]), len(quarters_due))
     text = (
         f"年度活动计划：{'有（' + str(plan_lines) + '项）' if plan_lines else '无'}；"
@@ -411,27 +297,20 @@ def plan_announce(f: Facts) -> AutoScore:
 
 def registration(f: Facts) -> AutoScore:
     # 附件3 制度建设 3: 代表进“家站点”履职情况登记及时、完整 (3分).
-    registered_receptions = {a.reception_id for a in f.activities if a.reception_id is not None}
-    covered = len([r for r in f.receptions if r.id in registered_receptions])
-
-    def timely_complete(a: Activity) -> bool:
-        complete = bool(a.has_content) and f.listed.get(a.id, 0) > 0
-        timely = a.finalised_at is not None and to_local(a.finalised_at) <= a.started_at + REGISTER_WITHIN
-        return complete and timely
-
-    good = len([a for a in f.activities if timely_complete(a)])
-    if not f.receptions and not f.activities:
+    held, covered = f.ledger.receptions_held, f.ledger.receptions_registered
+    registered, good = f.ledger.activities_final, f.ledger.activities_complete_on_time
+    if not held and not registered:
         return AutoScore(Decimal(0), "本年没有已举办的接待活动，也没有已登记的台账。")
     part = Decimal(0)
-    if f.receptions:
-        part += Decimal("1.5") * covered / len(f.receptions)
-    elif f.activities:
+    if held:
+        part += Decimal("1.5") * covered / held
+    else:
         part += Decimal("1.5")
-    if f.activities:
-        part += Decimal("1.5") * good / len(f.activities)
+    if registered:
+        part += Decimal("1.5") * good / registered
     text = (
-        f"已举办接待活动 {len(f.receptions)} 次，已登记台账 {covered} 次；"
-        f"已登记台账 {len(f.activities)} 条，其中7日内登记且内容完整 {good} 条。"
+        f"已举办接待活动 {held} 次，已登记台账 {covered} 次；"
+        f"已登记台账 {registered} 条，其中7日内登记且内容完整 {good} 条。"
     )
     return AutoScore(floor_half(part), text)
 
@@ -469,10 +348,8 @@ def fixed_contacts_twice(f: Facts) -> AutoScore:
     # 附件3 联系群众 1: 代表与固定联系对象每年联系不少于2次 (3分).
     if not f.deputies:
         return AutoScore(Decimal(0), "本站未编入代表。")
-    counts, by_deputy = f.contact_counts, f.contacts
-    met = [
-        d for d in f.deputies if by_deputy.get(d.id) and all(counts.get(c, 0) >= 2 for c in by_deputy[d.id])
-    ]
+    met_ids = set(f.ledger.deputies_contacts_met)
+    met = [d for d in f.deputies if d.id in met_ids]
     behind = [d for d in f.deputies if d not in met]
     text = f"编入代表 {len(f.deputies)} 名，与每位固定联系对象联系不少于2次的 {len(met)} 名"
     if behind:
@@ -482,7 +359,7 @@ def fixed_contacts_twice(f: Facts) -> AutoScore:
 
 def monitoring(f: Facts) -> AutoScore:
     # 附件3 作用发挥 1: 开展代表监督活动，每年不少于2次 (3分).
-    n = len([a for a in f.activities if a.kind == ActivityKind.MONITORING])
+    n = f.ledger.monitoring_activities
     score = Decimal(3) if n >= 2 else Decimal("1.5") if n == 1 else Decimal(0)
     return AutoScore(score, f"已登记的监督活动 {n} 次。")
 
@@ -492,7 +369,7 @@ def leaders(f: Facts) -> AutoScore:
     leading = [d for d in f.deputies if d.is_leader]
     if not leading:
         return AutoScore(Decimal(0), "本站未编入领导干部代表。")
-    came = f.present_at()
+    came = set(f.ledger.leaders_attended)
     present = [d for d in leading if d.id in came]
     behind = [d for d in leading if d.id not in came]
     text = f"编入领导干部代表 {len(leading)} 名，本年到站参加活动 {len(present)} 名"

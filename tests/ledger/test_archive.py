@@ -5,12 +5,18 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.auth.scope import visible
 from app.deputies.models import Deputy
 from app.extensions import db
-from app.ledger.archive import deputies_behind, deputy_year_summaries, deputy_year_summary, station_year_facts
+from app.ledger.archive import (
+    deputies_behind,
+    deputy_year_summaries,
+    deputy_year_summary,
+    station_year_facts,
+    station_year_facts_many,
+)
 from app.ledger.models import (
     Activity,
     ActivityDeputy,
@@ -208,3 +214,47 @@ def test_station_facts_leaders_contacts_and_timeliness(lw):
     ]
     assert (f.fixed_contacts, f.fixed_contacts_met) == (2, 1)
     assert f.opinions_linked == 1
+
+
+def test_station_facts_in_batch_equal_one_by_one_in_a_fixed_number_of_queries(lw, make_station, make_deputy):
+    leader, plain, _idle = lw.deputies
+    leader.is_leader = True
+    s, other = lw.station, lw.other_station
+    visitor = make_deputy(lw.tree["town_b"], name="来访代表", station=other)
+    rec = past_reception(s, [leader, plain])
+    activity(s, "reception", datetime(2026, 3, 17, 9), {leader: "attended"}, residents=4, reception=rec)
+    # A deputy placed elsewhere who joins a study here does not raise this station's participation.
+    activity(s, "study", datetime(2026, 4, 1, 14), {plain: "attended", visitor: "attended"})
+    activity(other, "reception", datetime(2026, 5, 1, 9), {visitor: "attended"}, residents=2)
+    contact(plain, "乙", [date(2026, 1, 1), date(2026, 3, 1)])
+    extra = [make_station(lw.tree["village_a"], name=f"空站{i}") for i in range(5)]
+    db.session.flush()
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def count(ids):
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            facts = station_year_facts_many(ids, 2026, date(2026, 12, 31))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        return facts, len(statements)
+
+    two, n_two = count([s.id, other.id])
+    many, n_many = count([s.id, other.id, *(e.id for e in extra)])
+    assert n_many == n_two  # one batch of queries, whatever the number of stations
+    for sid in (s.id, other.id):
+        assert many[sid] == two[sid] == station_year_facts(sid, 2026, date(2026, 12, 31))
+    f = two[s.id]
+    assert f.study_sessions[0].attended == 1 and f.study_participation == 1 / 3
+    assert f.deputies_received_here == [leader.id] and f.leaders_attended == [leader.id]
+    assert f.receptions_held == f.receptions_registered == 1 and f.service_days_by_month == {3: 1}
+    assert f.deputies_contacts_met == [plain.id] and f.residents_received == 4
+    assert two[other.id].deputies_received_here == [visitor.id] and two[other.id].residents_received == 2
+    assert f.deputies_received_anywhere == [leader.id]
+    assert two[other.id].deputies_received_anywhere == [visitor.id]
+    assert many[extra[0].id] == station_year_facts(extra[0].id, 2026)
