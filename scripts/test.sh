@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-exec .venv/bin/python -m pytest -ra -p no:cacheprovider tests "$@"
+exec .venv/bin/python -m pytest -ra -p no:cacheprovider -n "${TEST_WORKERS:-auto}" --dist loadfile tests "$@"

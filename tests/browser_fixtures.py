@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import REQUIRE_SERVICES, PgDatabases, make_test_app
+from tests.conftest import REDIS_TEST_URL, REQUIRE_SERVICES, PgDatabases, make_test_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -52,7 +52,7 @@ def live_app(tmp_path) -> Iterator:
         url = "sqlite:///" + str(tmp_path / "live.db")
     app = make_test_app(
         url,
-        os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15") if REQUIRE_SERVICES else None,
+        REDIS_TEST_URL if REQUIRE_SERVICES else None,
         WTF_CSRF_ENABLED=True,
         TESTING=False,
         UPLOAD_FOLDER=str(tmp_path / "uploads"),

@@ -23,7 +23,19 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 # Apps the tests build must not start the embedded scheduler thread behind the tests' backs.
 os.environ.setdefault("SCHEDULER_IN_PROCESS", "0")
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_test_url() -> str:
+    """The tests' Redis database; under pytest-xdist each worker takes its own (15, 14, ...)."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rpartition("/")
+    return f"{base}/{int(number) - int(worker[2:])}"
+
+
+REDIS_TEST_URL = _redis_test_url()
 
 TEST_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
 pytest_plugins = ["tests.factories", "tests.browser_fixtures"]

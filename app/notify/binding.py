@@ -14,6 +14,7 @@ and 督办 notices through theirs (``StaffUser.openid``): the same mechanism for
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,7 @@ from app.notify.service import audit
 
 SCENE_PREFIX = "bind_"
 TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, and the scene stays short
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what token_urlsafe makes
 EXPIRED = "绑定码已过期，请联系工作人员重新生成。"
 USED = "绑定码已使用过，每个绑定码只能使用一次。"
 UNKNOWN = "绑定码无效，请联系工作人员重新生成。"
@@ -98,8 +100,10 @@ def create_binding(target: Deputy | StaffUser, by: StaffUser | None) -> WeChatBi
 
 
 def get_binding(token: str) -> WeChatBinding:
-    """The code with this token; ``NotFound`` otherwise."""
-    binding = db.session.scalar(select(WeChatBinding).where(WeChatBinding.token == token[:32]))
+    """The code with this token; ``NotFound`` otherwise (also for anything not shaped like a token)."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise NotFound(UNKNOWN)
+    binding = db.session.scalar(select(WeChatBinding).where(WeChatBinding.token == token))
     if binding is None:
         raise NotFound(UNKNOWN)
     return binding
