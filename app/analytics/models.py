@@ -21,6 +21,9 @@ from app.opinions.models import Opinion
 Index("ix_opinions_created_at", Opinion.created_at)
 Index("ix_opinions_updated_at", Opinion.updated_at)
 Index("ix_opinions_status_created_at", Opinion.status, Opinion.created_at)
+# A region's opinions of a period (drill-down, clusters, live words and counters) are found
+# by station, then date: by station alone PostgreSQL reads every opinion the station ever had.
+Index("ix_opinions_station_created", Opinion.station_id, Opinion.created_at)
 # The opinions still open (overdue now, late now, the overdue drill-down) are few: a partial
 # index lets a district's live count visit only its stations' open opinions, not every row.
 # Mirrored by hand in migrations/versions/*_a7e3c1d9b2f4_*.py.
