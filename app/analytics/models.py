@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -21,6 +21,21 @@ from app.opinions.models import Opinion
 Index("ix_opinions_created_at", Opinion.created_at)
 Index("ix_opinions_updated_at", Opinion.updated_at)
 Index("ix_opinions_status_created_at", Opinion.status, Opinion.created_at)
+# A region's opinions of a period (drill-down, clusters, live words and counters) are found
+# by station, then date: by station alone PostgreSQL reads every opinion the station ever had.
+Index("ix_opinions_station_created", Opinion.station_id, Opinion.created_at)
+# The opinions still open (overdue now, late now, the overdue drill-down) are few: a partial
+# index lets a district's live count visit only its stations' open opinions, not every row.
+# Mirrored by hand in migrations/versions/*_a7e3c1d9b2f4_*.py.
+OPEN_STATUSES = "status IN ('pending', 'assigned', 'guided')"
+Index(
+    "ix_opinions_open_station_created",
+    Opinion.station_id,
+    Opinion.created_at,
+    postgresql_include=["status", "accept_due", "deadline"],  # the count reads only the index
+    postgresql_where=text(OPEN_STATUSES),
+    sqlite_where=text(OPEN_STATUSES),
+)
 
 
 class OpinionMonth(db.Model):

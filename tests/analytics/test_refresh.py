@@ -126,3 +126,30 @@ def test_demo_opinions_are_idempotent(place, runner):
     assert seed_demo_opinions(60) == 0
     result = runner.invoke(args=["analytics", "refresh"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_period_starting_inside_a_stored_month_counts_words_exactly(place, monkeypatch):
+    """A period that starts after a stored month's first day reads the month from the table and
+    subtracts the days it leaves out (counted live): the words equal the live count."""
+    from app.analytics import words
+
+    month = month_start(place.data.d0)
+    old = utcnow() - timedelta(days=30)
+    add(place.station_a, at(month), "惠山古镇停车位太少", updated_at=old)  # left out by the period
+    add(place.station_a, at(month + timedelta(days=2)), "惠山古镇路灯坏了", updated_at=old)
+    _age(place)
+    refresh_aggregates()
+    today = place.today
+    f = Filters(month + timedelta(days=1), today)
+    for user in ("city", "district_a", "station_a"):
+        scope = scope_of(place.users[user])
+        _stored, live = split_period(scope, f, today)
+        months, minus, _still = words._mostly_stored(scope, f, today, live)
+        assert months == [month] and minus == [(month, month)], user
+        stored_words = word_counts(scope, f, today)
+        with monkeypatch.context() as m:
+            _live(m)
+            live_words = word_counts(scope, f, today)
+        assert stored_words == live_words, user
+        if user != "district_a":
+            assert stored_words["惠山古镇"] == 1, user  # the month's first day is left out
