@@ -206,7 +206,8 @@ def region_table(
     user: StaffUser, f: Filters, today: date, grouped: dict | None = None
 ) -> tuple[list[date], list[TableRow]]:
     """One row per child region of the region looked at (or per station at the bottom), each
-    with its counters and received per month (the sparkline), summed in SQL per row."""
+    with its counters and received per month (the sparkline): counted in SQL per station, added
+    up per row in Python."""
     months = months_between(f.date_from, f.date_to)
     rows, members = table_rows(user, f, len(months))
     if grouped is None:
