@@ -47,6 +47,8 @@ from harness import (  # noqa: E402
     say,
 )
 
+from scripts.benchlib import ScratchDatabase  # noqa: E402
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -69,15 +71,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
-
     workdir = Path(tempfile.mkdtemp(prefix="jzd-load-"))
-    admin = create_engine(args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = admin.execution_options(isolation_level="AUTOCOMMIT")
     name = f"jzd_load_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    scratch = ScratchDatabase(args.pg_admin_url, name)
+    database_url = scratch.create()
     running: list = []
     redis = None
     try:
@@ -135,9 +132,7 @@ def main() -> int:
             process.stop()
         if redis is not None:
             redis.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop()
 
 
 if __name__ == "__main__":
