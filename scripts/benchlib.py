@@ -6,13 +6,15 @@
   ``mock_wechat`` starts the standalone mock WeChat API.
 - ``ScratchDatabase``: a fresh PostgreSQL database made on a server for one run and dropped
   afterwards (``WITH (FORCE)``); ``sa_url`` names the psycopg 3 driver for SQLAlchemy.
-- ``percentile`` (the nearest-rank-below rule every report here uses) and ``stop_on_signals``.
+- ``percentile`` (the nearest-rank-below rule every report here uses), ``stop_on_signals`` and
+  ``add_pg_admin_option`` (``--pg-admin-url``).
 
 Import it as ``scripts.benchlib`` with the repository root on ``sys.path``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -23,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv's bin: gunicorn, flask
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_HELP = "a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)"
 
 
 def free_port() -> int:
@@ -181,6 +185,11 @@ class ScratchDatabase:
     def __exit__(self, *_exc) -> None:
         if not self.keep:
             self.drop()
+
+
+def add_pg_admin_option(parser: argparse.ArgumentParser, help: str = PG_ADMIN_HELP) -> None:
+    """``--pg-admin-url``: the server the scratch database is made on (``TEST_PG_URL`` by default)."""
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help=help)
 
 
 def percentile(ordered: list[float], fraction: float) -> float:

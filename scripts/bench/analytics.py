@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchlib import ScratchDatabase, stop_on_signals  # noqa: E402
+from scripts.benchlib import ScratchDatabase, add_pg_admin_option, stop_on_signals  # noqa: E402
 
 PASSWORD = "bench-pass-2026"  # noqa: S105 - the generated demo accounts' password
 PLACES = [
@@ -479,11 +479,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000, help="opinions to generate")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (median)")
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument(
         "--keep", action="store_true", help="keep the generated database (its name is printed)"
     )

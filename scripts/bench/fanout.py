@@ -33,7 +33,7 @@ BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchlib import ScratchDatabase, mock_wechat, sa_url, stop_on_signals  # noqa: E402
+from scripts.benchlib import ScratchDatabase, add_pg_admin_option, mock_wechat, sa_url, stop_on_signals  # noqa: E402
 
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
 CHUNK = 10_000
@@ -289,11 +289,7 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0, help="OUTBOX_RATE_PER_SECOND for the workers (0: no limit)"
     )
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument(
         "--time-limit", type=float, default=900, help="stop the drain after this many seconds"
     )

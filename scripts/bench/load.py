@@ -33,21 +33,20 @@ sys.path.insert(0, str(ROOT / "scripts" / "drills"))
 sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402
-    BIN,
     Gunicorn,
     PrivateRedis,
-    Process,
     Recorder,
     app_env,
     missing_acknowledged,
     mock_wechat,
+    outbox_worker,
     prepare_world,
     print_table,
     run_residents,
     say,
 )
 
-from scripts.benchlib import ScratchDatabase  # noqa: E402
+from scripts.benchlib import ScratchDatabase, add_pg_admin_option  # noqa: E402
 
 
 def main() -> int:
@@ -60,10 +59,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() * 2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--client-threads", type=int, default=64, help="concurrent residents at most")
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a database on the server to use for CREATE DATABASE (a fresh one is made and dropped)",
+    add_pg_admin_option(
+        parser, help="a database on the server to use for CREATE DATABASE (a fresh one is made and dropped)"
     )
     parser.add_argument(
         "--redis-url", default=None, help="an existing Redis (default: a private redis-server)"
@@ -91,12 +88,7 @@ def main() -> int:
         env = app_env(database_url, redis_url, mock_url)
         web = Gunicorn(env, workdir, workers=args.workers, threads=args.threads).start()
         running.append(web)
-        worker = Process(
-            [str(BIN / "flask"), "--app", "wsgi", "outbox", "drain", "--forever"],
-            env={**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{web.port}")},
-            log=workdir / "outbox.log",
-        ).start()
-        running.append(worker)
+        running.append(outbox_worker(env, workdir, web))
         seconds = args.minutes * 60 / args.compress
         say(
             f"{args.residents} residents over {args.minutes:g} min"

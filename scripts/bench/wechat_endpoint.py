@@ -37,7 +37,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.extensions import db  # noqa: E402
-from scripts.benchlib import Gunicorn, Process, ScratchDatabase, mock_wechat, percentile, sa_url  # noqa: E402
+from scripts.benchlib import (  # noqa: E402
+    Gunicorn,
+    Process,
+    ScratchDatabase,
+    add_pg_admin_option,
+    mock_wechat,
+    percentile,
+    sa_url,
+)
 
 TOKEN = "bench-token"  # noqa: S105 - the bench server's WECHAT_TOKEN
 STATIONS = 30
@@ -345,11 +353,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument("--redis-url", default=None, help="Redis for the app, as in production (optional)")
     args = parser.parse_args()
 

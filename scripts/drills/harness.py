@@ -158,6 +158,15 @@ class PrivatePostgres:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def outbox_worker(env: dict, workdir: Path, web: Gunicorn) -> Process:
+    """``flask outbox drain --forever`` beside ``web``, its metrics in the same multiprocess folder."""
+    return Process(
+        [str(BIN / "flask"), "--app", "wsgi", "outbox", "drain", "--forever"],
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{web.port}")},
+        log=workdir / "outbox.log",
+    ).start()
+
+
 def app_env(database_url: str, redis_url: str | None, wechat_base: str, **extra: str) -> dict:
     """The environment of a server under test: like production, but on plain HTTP."""
     env = {
