@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv's bin: gunicorn, flask
+# Production refuses to start without a field encryption key (any valid Fernet key will do here).
+BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PG_ADMIN_HELP = "a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)"
 

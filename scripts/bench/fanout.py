@@ -27,13 +27,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-# Production refuses to start without a field encryption key (any valid Fernet key will do here).
-BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.benchlib import ScratchDatabase, add_pg_admin_option, mock_wechat, sa_url, stop_on_signals  # noqa: E402
+from scripts.benchlib import (  # noqa: E402
+    BENCH_FIELD_KEY,
+    ScratchDatabase,
+    add_pg_admin_option,
+    mock_wechat,
+    sa_url,
+    stop_on_signals,
+)
 
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
 CHUNK = 10_000

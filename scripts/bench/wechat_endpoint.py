@@ -30,14 +30,12 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-# Production refuses to start without a field encryption key (any valid Fernet key will do here).
-BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.extensions import db  # noqa: E402
 from scripts.benchlib import (  # noqa: E402
+    BENCH_FIELD_KEY,
     Gunicorn,
     Process,
     ScratchDatabase,

@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts.benchlib import (  # noqa: E402, F401  (also re-exported for the drills and the load test)
+    BENCH_FIELD_KEY,
     BIN,
     Gunicorn,
     Process,
@@ -174,7 +175,7 @@ def app_env(database_url: str, redis_url: str | None, wechat_base: str, **extra:
         # "staging": production's settings except Secure cookies (the drills speak plain HTTP).
         "APP_ENV": "staging",
         "SECRET_KEY": "drill-secret-key-0123456789abcdef",
-        "FIELD_ENCRYPTION_KEY": "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y=",  # any valid Fernet key
+        "FIELD_ENCRYPTION_KEY": BENCH_FIELD_KEY,
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "https://jzd.example.cn",
         "WECHAT_TOKEN": WECHAT_TOKEN,
