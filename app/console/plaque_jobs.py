@@ -1,39 +1,39 @@
-"""Batch plaque jobs for the console: a background thread per job, progress in an in-process registry.
+"""Batch plaques for the console: a background job kind of the shared job runner (app/exports/jobs.py).
 
-A job renders every plaque of a list of stations (PNG and PDF), zips them under
-``instance/plaque_jobs/<job id>/`` and waits for its owner to download the ZIP. The registry
-lives in this process only: with several workers, the progress poll may reach another
-worker that never heard of the job. A multi-worker deployment needs the job on the
-scheduler or a queue, with progress in Redis or the database.
+A job renders the plaque of each station listed when it was started (PNG and PDF), zips them
+into ``<EXPORT_FOLDER>/<job id>.zip`` and waits for its owner to download the ZIP once. The
+job is a row of ``export_jobs`` (kind ``plaques``), so the progress poll and the download work
+from any gunicorn worker, and a job whose worker died shows as failed. At most one running
+job per user; a ZIP is kept an hour after its job finished, or until it is downloaded.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-import shutil
 import threading
-import time
 import zipfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-from flask import Flask
+from sqlalchemy import select
 
-from app.errors import DomainError
+from app.auth.models import StaffUser
+from app.console.access import STATION_WORKERS
+from app.exports.jobs import JobKind, JobRun, Prepared, register_kind
+from app.extensions import db
 from app.plaques.service import make_plaques, plaque_font
 from app.stations.models import Station
 
-log = logging.getLogger(__name__)
+KIND = "plaques"
+FAMILY = "plaques"
+JOB_TTL_HOURS = 1  # a finished ZIP is kept this long (unless downloaded before)
+MAX_PARALLEL_RENDERS = 2  # per worker process: a 300 dpi plaque is ~100 MB of pixels
+WAIT_BEAT_SECONDS = 20  # a job waiting for a render slot still beats (it is not dead)
 
-JOB_TTL_SECONDS = 3600  # files and progress kept this long after a job finishes
-MAX_PARALLEL_RENDERS = 2  # a 300 dpi plaque is ~100 MB of pixels: render few at once
-JOBS_DIR = "plaque_jobs"
+_renders = threading.BoundedSemaphore(MAX_PARALLEL_RENDERS)
 
 
 @dataclass(frozen=True)
 class PlaqueSubject:
-    """What a plaque shows of a station, copied out of the request's database session."""
+    """What a plaque shows of a station, copied out of the database session."""
 
     code: str
     name: str
@@ -48,159 +48,60 @@ class PlaqueSubject:
         return Station(code=self.code, name=self.name, kind=self.kind)
 
 
-@dataclass
-class PlaqueJob:
-    id: str
-    owner_id: int
-    total: int
-    dpi: int
-    folder: Path
-    done: int = 0
-    state: str = "queued"  # queued → running → done | failed
-    message: str = ""
-    created: float = field(default_factory=time.time)
-    finished: float | None = None
-
-    @property
-    def zip_path(self) -> Path:
-        return self.folder / "plaques.zip"
-
-    @property
-    def percent(self) -> int:
-        if self.state == "done":
-            return 100
-        if not self.total:
-            return 0
-        # 100 only once the ZIP is written, not when the last plaque is.
-        return min(99, self.done * 100 // self.total)
-
-    def as_json(self) -> dict:
-        return {
-            "id": self.id,
-            "state": self.state,
-            "done": self.done,
-            "total": self.total,
-            "percent": self.percent,
-            "message": self.message,
-        }
+def job_params(stations: list[Station], dpi: int) -> dict:
+    """The job's parameters: the stations (in order) the user saw in scope, and the resolution."""
+    return {"dpi": dpi, "station_ids": [station.id for station in stations]}
 
 
-_jobs: dict[str, PlaqueJob] = {}
-_lock = threading.Lock()
-_renders = threading.BoundedSemaphore(MAX_PARALLEL_RENDERS)
+def _prepare(_user: StaffUser | None, params: dict) -> Prepared:
+    return Prepared(total=len(params.get("station_ids") or []), filename="")
 
 
-def _jobs_root(app: Flask) -> Path:
-    return Path(app.instance_path) / JOBS_DIR
+def _subjects(ids: list[int]) -> list[PlaqueSubject]:
+    found = {s.id: s for s in db.session.scalars(select(Station).where(Station.id.in_(ids)))}
+    return [PlaqueSubject.of(found[i]) for i in ids if i in found]
 
 
-def purge_expired(app: Flask, now: float | None = None) -> None:
-    """Forget jobs finished over an hour ago and delete their files, and any folder left by a restart."""
-    now = time.time() if now is None else now
-    with _lock:
-        expired = [
-            job for job in _jobs.values() if job.finished is not None and now - job.finished > JOB_TTL_SECONDS
-        ]
-        for job in expired:
-            del _jobs[job.id]
-        known = {job.folder for job in _jobs.values()}
-    for job in expired:
-        shutil.rmtree(job.folder, ignore_errors=True)
-    root = _jobs_root(app)
-    if root.is_dir():
-        for folder in root.iterdir():
-            if folder not in known and now - folder.stat().st_mtime > JOB_TTL_SECONDS:
-                shutil.rmtree(folder, ignore_errors=True)
+def _write(run: JobRun) -> str:
+    params = run.params
+    subjects = _subjects([int(i) for i in params.get("station_ids") or []])
+    run.job.total = len(subjects)
+    run.beat()
+    while not _renders.acquire(timeout=WAIT_BEAT_SECONDS):
+        run.beat()
+    try:
+        font = plaque_font(run.app.config)
+        written = make_plaques(
+            [subject.as_station() for subject in subjects],
+            run.scratch,
+            base_url=run.app.config["PUBLIC_BASE_URL"],
+            font=font,
+            dpi=int(params.get("dpi") or 300),
+            on_done=lambda _station: run.advance(),
+        )
+    finally:
+        _renders.release()
+    # PNG and PDF are compressed already: store them, do not deflate again.
+    with zipfile.ZipFile(run.path, "w", zipfile.ZIP_STORED) as archive:
+        for path in written:
+            archive.write(path, path.name)
+    return f"已生成 {len(subjects)} 块标识牌（PNG 与 PDF）。"
 
 
-def active_job_of(owner_id: int) -> PlaqueJob | None:
-    with _lock:
-        for job in _jobs.values():
-            if job.owner_id == owner_id and job.state in ("queued", "running"):
-                return job
-    return None
-
-
-def job_of(job_id: str, owner_id: int) -> PlaqueJob | None:
-    """The job if it exists and belongs to ``owner_id``; nobody else learns it exists."""
-    with _lock:
-        job = _jobs.get(str(job_id))
-    return job if job is not None and job.owner_id == owner_id else None
-
-
-def take_download(job_id: str, owner_id: int) -> PlaqueJob | None:
-    """Hand a finished job's ZIP to its owner once; the job is forgotten (files go after sending)."""
-    with _lock:
-        job = _jobs.get(str(job_id))
-        if job is None or job.owner_id != owner_id or job.state != "done":
-            return None
-        del _jobs[job.id]
-    return job
-
-
-def discard(job: PlaqueJob) -> None:
-    shutil.rmtree(job.folder, ignore_errors=True)
-
-
-def start_job(app: Flask, owner_id: int, stations: list[Station], dpi: int) -> PlaqueJob:
-    """Register a job for these stations and start rendering it in a background thread."""
-    purge_expired(app)
-    running = active_job_of(owner_id)
-    if running is not None:
-        return running
-    job_id = secrets.token_urlsafe(16)
-    job = PlaqueJob(
-        id=job_id,
-        owner_id=owner_id,
-        total=len(stations),
-        dpi=dpi,
-        folder=_jobs_root(app) / job_id,
+register_kind(
+    JobKind(
+        KIND,
+        "统一标识牌",
+        frozenset(STATION_WORKERS),
+        _prepare,
+        _write,
+        family=FAMILY,
+        suffix=".zip",
+        mimetype="application/zip",
+        max_active=1,
+        keep_hours=JOB_TTL_HOURS,
+        once=True,
+        noun="生成",
+        state_labels={"running": "生成中"},
     )
-    subjects = [PlaqueSubject.of(station) for station in stations]
-    with _lock:
-        _jobs[job_id] = job
-    name = f"plaques-{job_id[:6]}"
-    threading.Thread(target=_run, args=(app, job, subjects), name=name, daemon=True).start()
-    return job
-
-
-def _run(app: Flask, job: PlaqueJob, subjects: list[PlaqueSubject]) -> None:
-    with app.app_context(), _renders:
-        job.state = "running"
-        try:
-            font = plaque_font(app.config)
-            files = job.folder / "files"
-
-            def advance(_station: Station) -> None:
-                job.done += 1
-
-            written = make_plaques(
-                [subject.as_station() for subject in subjects],
-                files,
-                base_url=app.config["PUBLIC_BASE_URL"],
-                font=font,
-                dpi=job.dpi,
-                on_done=advance,
-            )
-            # PNG and PDF are compressed already: store them, do not deflate again.
-            with zipfile.ZipFile(job.zip_path, "w", zipfile.ZIP_STORED) as archive:
-                for path in written:
-                    archive.write(path, path.name)
-            shutil.rmtree(files, ignore_errors=True)
-            job.state = "done"
-            job.message = f"已生成 {job.total} 块标识牌（PNG 与 PDF）。"
-        except DomainError as exc:
-            job.state, job.message = "failed", exc.message
-        except Exception:
-            log.exception("plaque job %s failed", job.id)
-            job.state, job.message = "failed", "生成标识牌时出错，请稍后重试或联系管理员。"
-        finally:
-            job.finished = time.time()
-            if job.state == "failed":
-                shutil.rmtree(job.folder / "files", ignore_errors=True)
-
-
-def clear_registry() -> None:
-    """Forget every job (tests)."""
-    with _lock:
-        _jobs.clear()
+)

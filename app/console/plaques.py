@@ -20,7 +20,19 @@ from flask import (
 from app.auth.scope import scoped_select
 from app.console import plaque_jobs
 from app.console.access import STATION_VIEWERS, STATION_WORKERS, count_visible, me, roles, visible_or_404
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
+from app.exports.jobs import (
+    active_jobs,
+    job_of,
+    launch,
+    progress_of,
+    purge_expired,
+    remove_files,
+    start_job,
+    state_label,
+    take_file,
+)
+from app.exports.models import ExportJob, ExportState
 from app.extensions import db
 from app.plaques.service import PRINT_DPI, plaque_bytes, plaque_font, render_plaque
 from app.stations.models import Station, StationStatus
@@ -73,15 +85,27 @@ def _batch_stations() -> list[Station]:
     return list(db.session.scalars(stmt.order_by(Station.region_id, Station.name, Station.id)))
 
 
+def _own_job(job_id: str) -> ExportJob | None:
+    try:
+        return job_of(job_id, me(), plaque_jobs.FAMILY)
+    except NotFound:
+        return None
+
+
 @roles(BATCH_ROLES)
 def batch_page():
     user = me()
-    plaque_jobs.purge_expired(current_app._get_current_object())
-    job = plaque_jobs.job_of(request.args.get("job", ""), user.id) or plaque_jobs.active_job_of(user.id)
+    purge_expired()
+    job = _own_job(request.args.get("job", "")) if request.args.get("job") else None
+    if job is None:
+        running = active_jobs(user, plaque_jobs.FAMILY)
+        job = running[0] if running else None
+    db.session.commit()  # the purge, or a stale job just marked failed
     return render_template(
         "console/plaques/batch.html",
         station_count=count_visible(Station, Station.status == StationStatus.ACTIVE),
         job=job,
+        state_label=state_label,
         dpi_choices=[(PRINT_DPI, "300 dpi（印刷）"), (150, "150 dpi（校样）"), (72, "72 dpi（屏幕预览）")],
     )
 
@@ -98,23 +122,23 @@ def batch_start():
     if not stations:
         flash("您的管辖范围内没有运行中的家站点，无需生成标识牌。", "info")
         return redirect(url_for("console.plaques"))
-    app = current_app._get_current_object()
-    running = plaque_jobs.active_job_of(user.id)
-    job = plaque_jobs.start_job(app, user.id, stations, dpi)
-    if running is not None:
+    running = active_jobs(user, plaque_jobs.FAMILY)
+    if running:
         flash("您上一批标识牌还在生成，请等它完成。", "info")
-    else:
-        flash(f"开始生成 {job.total} 个家站点的标识牌。", "success")
+        return redirect(url_for("console.plaques", job=running[0].id))
+    job = start_job(user, plaque_jobs.KIND, plaque_jobs.job_params(stations, dpi))
+    db.session.commit()
+    launch(current_app._get_current_object(), job.id)
+    flash(f"开始生成 {job.total} 个家站点的标识牌。", "success")
     return redirect(url_for("console.plaques", job=job.id))
 
 
 @roles(BATCH_ROLES)
 def batch_progress(job_id: str):
-    job = plaque_jobs.job_of(job_id, me().id)
-    if job is None:
-        abort(404)
-    body = job.as_json()
-    if job.state == "done":
+    job = job_of(job_id, me(), plaque_jobs.FAMILY)
+    db.session.commit()  # a stale job just marked failed
+    body = progress_of(job)
+    if job.state == ExportState.DONE:
         body["download_url"] = url_for("console.plaque_batch_download", job_id=job.id)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -123,18 +147,20 @@ def batch_progress(job_id: str):
 
 @roles(BATCH_ROLES)
 def batch_download(job_id: str):
-    job = plaque_jobs.take_download(job_id, me().id)
-    if job is None:
+    job = job_of(job_id, me(), plaque_jobs.FAMILY)
+    path = take_file(job)  # the job is deleted: the ZIP is handed over once
+    if path is None:
         abort(404)
     # Open, then delete: the open handle keeps the data readable until the response is sent
     # (POSIX), and nothing is left behind even if the download breaks off. ``call_on_close``
     # would never run here: Werkzeug passes a file response through without wrapping it.
-    handle = job.zip_path.open("rb")
-    plaque_jobs.discard(job)
+    handle = path.open("rb")
+    remove_files(job.id)
+    db.session.commit()
     return send_file(
         handle,
         mimetype="application/zip",
         as_attachment=True,
-        download_name=f"标识牌-{job.id[:6]}.zip",
+        download_name=f"标识牌-{job_id[:6]}.zip",
         max_age=0,
     )

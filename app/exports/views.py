@@ -10,15 +10,17 @@ from app.console.access import EVERYONE, is_safe_next, me, region_options, roles
 from app.errors import DomainError, Forbidden, NotFound
 from app.exports import kinds  # noqa: F401  (registers the export kinds)
 from app.exports.jobs import (
-    EXPORT_KINDS,
-    file_of,
+    JOB_KINDS,
     job_of,
     kind_label,
+    kinds_of,
     launch,
     progress_of,
     purge_expired,
     recent_jobs,
     start_export,
+    state_label,
+    take_file,
 )
 from app.exports.models import ExportState
 from app.extensions import db
@@ -34,9 +36,7 @@ def index():
     user = me()
     purge_expired()
     db.session.commit()
-    offered = [
-        (kind, label) for kind, (label, allowed, _b) in EXPORT_KINDS.items() if user.role_enum in allowed
-    ]
+    offered = [(kind.kind, kind.label) for kind in kinds_of("export") if user.role_enum in kind.roles]
     return render_template(
         "console/exports/index.html",
         jobs=recent_jobs(user),
@@ -74,7 +74,13 @@ def start(kind: str):
 def job(job_id: str):
     found = job_of(job_id, me())
     db.session.commit()  # a stale job just marked failed
-    return render_template("console/exports/job.html", job=found, kind_label=kind_label, to_local=to_local)
+    return render_template(
+        "console/exports/job.html",
+        job=found,
+        kind_label=kind_label,
+        state_label=state_label,
+        to_local=to_local,
+    )
 
 
 @roles(EVERYONE)
@@ -92,12 +98,12 @@ def progress(job_id: str):
 @roles(EVERYONE)
 def download(job_id: str):
     found = job_of(job_id, me())
-    path = file_of(found)
-    if found.state != ExportState.DONE or not path.is_file():
+    path = take_file(found)
+    if path is None:
         abort(404)
     return send_file(
         path,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=JOB_KINDS[found.kind].mimetype,
         as_attachment=True,
         download_name=found.filename or "导出.xlsx",
         max_age=0,

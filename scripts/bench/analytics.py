@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import sys
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from scripts.benchlib import ScratchDatabase, add_pg_admin_option, stop_on_signals  # noqa: E402
 
 PASSWORD = "bench-pass-2026"  # noqa: S105 - the generated demo accounts' password
 PLACES = [
@@ -478,11 +479,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000, help="opinions to generate")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (median)")
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument(
         "--keep", action="store_true", help="keep the generated database (its name is printed)"
     )
@@ -493,25 +490,15 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    def _terminate(signum, frame):
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
-
-    from sqlalchemy import create_engine, text
+    stop_on_signals()
 
     if args.reuse:
         ok = measure(_config(args.reuse), args.repeat)
         print(f"\ntargets {'met' if ok else 'NOT met'}")
         return
-    admin = create_engine(
-        args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
     name = f"jzd_analytics_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    scratch = ScratchDatabase(args.pg_admin_url, name)
+    database_url = scratch.create()
     config = _config(database_url)
     print(f"database {name}")
     try:
@@ -521,13 +508,8 @@ def main() -> None:
         ok = measure(config, args.repeat)
         print(f"\ntotal {time.perf_counter() - started:.0f} s; targets {'met' if ok else 'NOT met'}")
     finally:
-        admin.dispose()
         if not args.keep:
-            with create_engine(
-                args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                isolation_level="AUTOCOMMIT",
-            ).connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            scratch.drop()
         else:
             print(f"kept database {database_url}")
 

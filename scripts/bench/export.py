@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from scripts.benchlib import ScratchDatabase, sa_url  # noqa: E402
+
 START = datetime(2026, 1, 1, 8, tzinfo=UTC)
 CHUNK = 5_000
 
@@ -151,21 +153,12 @@ def main() -> None:
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="jzd-bench-export-"))
-    dropper = None
+    scratch = None
     if args.sqlite:
         url = f"sqlite:///{workdir / 'bench.db'}"
     else:
-        import psycopg
-
-        name = f"jzd_bench_export_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = args.pg.rsplit("/", 1)[0] + "/" + name
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-        def dropper() -> None:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch = ScratchDatabase(args.pg, f"jzd_bench_export_{uuid.uuid4().hex[:8]}")
+        url = sa_url(scratch.create())
 
     try:
         print(f"Loading {args.count:,} opinions into {'SQLite' if args.sqlite else 'PostgreSQL'} …")
@@ -194,8 +187,8 @@ def main() -> None:
         for path in workdir.iterdir():
             path.unlink(missing_ok=True)
         workdir.rmdir()
-        if dropper is not None:
-            dropper()
+        if scratch is not None:
+            scratch.drop()
 
 
 if __name__ == "__main__":

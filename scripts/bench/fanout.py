@@ -22,48 +22,25 @@ import multiprocessing
 import os
 import queue
 import signal
-import socket
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-# Production refuses to start without a field encryption key (any valid Fernet key will do here).
-BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from scripts.benchlib import (  # noqa: E402
+    BENCH_FIELD_KEY,
+    ScratchDatabase,
+    add_pg_admin_option,
+    mock_wechat,
+    sa_url,
+    stop_on_signals,
+)
+
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
 CHUNK = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(port: int, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _config(database_url: str, api_base: str, rate: float, threads: int, batch: int) -> dict:
@@ -172,7 +149,7 @@ def tune(database_url: str, pending_index: bool) -> None:
     """ANALYZE the outbox as autovacuum would after a bulk insert; optionally the partial index."""
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(sa_url(database_url))
     with engine.begin() as conn:
         if pending_index:
             # Not in the schema: an experiment for the claim query (ORDER BY id over pending rows).
@@ -184,7 +161,7 @@ def tune(database_url: str, pending_index: bool) -> None:
 def sent_count(database_url: str) -> int:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = create_engine(sa_url(database_url))
     with engine.connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar()
     engine.dispose()
@@ -316,11 +293,7 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0, help="OUTBOX_RATE_PER_SECOND for the workers (0: no limit)"
     )
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument(
         "--time-limit", type=float, default=900, help="stop the drain after this many seconds"
     )
@@ -331,42 +304,12 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    def _terminate(signum, frame):
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)  # also when started in the background, where it is ignored
-
-    from sqlalchemy import create_engine, text
-
-    admin_url = args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"jzd_fanout_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    stop_on_signals()
+    scratch = ScratchDatabase(args.pg_admin_url, f"jzd_fanout_{os.getpid()}")
+    database_url = scratch.create()
     mock = None
     try:
-        port = _free_port()
-        api_base = f"http://127.0.0.1:{port}"
-        mock = subprocess.Popen(
-            [
-                str(ROOT / ".venv" / "bin" / "flask"),
-                "--app",
-                "wsgi",
-                "wechat",
-                "mock-server",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env={**os.environ, "SCHEDULER_IN_PROCESS": "0"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        if not _wait_for(port):
-            raise SystemExit("the mock WeChat API did not start")
+        mock, api_base = mock_wechat()
         config = _config(database_url, api_base, args.rate, args.threads, args.batch)
 
         started = time.perf_counter()
@@ -426,10 +369,8 @@ def main() -> None:
         print("targets:", "met" if ok else "NOT met")
     finally:
         if mock is not None:
-            _stop(mock)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            mock.stop(timeout=15)
+        scratch.drop()
 
 
 if __name__ == "__main__":

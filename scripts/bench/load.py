@@ -33,19 +33,20 @@ sys.path.insert(0, str(ROOT / "scripts" / "drills"))
 sys.path.insert(0, str(ROOT))
 
 from harness import (  # noqa: E402
-    BIN,
     Gunicorn,
     PrivateRedis,
-    Process,
     Recorder,
     app_env,
     missing_acknowledged,
     mock_wechat,
+    outbox_worker,
     prepare_world,
     print_table,
     run_residents,
     say,
 )
+
+from scripts.benchlib import ScratchDatabase, add_pg_admin_option  # noqa: E402
 
 
 def main() -> int:
@@ -58,10 +59,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() * 2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--client-threads", type=int, default=64, help="concurrent residents at most")
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a database on the server to use for CREATE DATABASE (a fresh one is made and dropped)",
+    add_pg_admin_option(
+        parser, help="a database on the server to use for CREATE DATABASE (a fresh one is made and dropped)"
     )
     parser.add_argument(
         "--redis-url", default=None, help="an existing Redis (default: a private redis-server)"
@@ -69,15 +68,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
 
-    from sqlalchemy import create_engine, text
-
     workdir = Path(tempfile.mkdtemp(prefix="jzd-load-"))
-    admin = create_engine(args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = admin.execution_options(isolation_level="AUTOCOMMIT")
     name = f"jzd_load_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    scratch = ScratchDatabase(args.pg_admin_url, name)
+    database_url = scratch.create()
     running: list = []
     redis = None
     try:
@@ -94,12 +88,7 @@ def main() -> int:
         env = app_env(database_url, redis_url, mock_url)
         web = Gunicorn(env, workdir, workers=args.workers, threads=args.threads).start()
         running.append(web)
-        worker = Process(
-            [str(BIN / "flask"), "--app", "wsgi", "outbox", "drain", "--forever"],
-            env={**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{web.port}")},
-            log=workdir / "outbox.log",
-        ).start()
-        running.append(worker)
+        running.append(outbox_worker(env, workdir, web))
         seconds = args.minutes * 60 / args.compress
         say(
             f"{args.residents} residents over {args.minutes:g} min"
@@ -135,9 +124,7 @@ def main() -> int:
             process.stop()
         if redis is not None:
             redis.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop()
 
 
 if __name__ == "__main__":

@@ -19,10 +19,7 @@ import http.client
 import itertools
 import multiprocessing
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,13 +30,20 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-# Production refuses to start without a field encryption key (any valid Fernet key will do here).
-BENCH_FIELD_KEY = "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y="
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app.extensions import db  # noqa: E402
+from scripts.benchlib import (  # noqa: E402
+    BENCH_FIELD_KEY,
+    Gunicorn,
+    Process,
+    ScratchDatabase,
+    add_pg_admin_option,
+    mock_wechat,
+    percentile,
+    sa_url,
+)
 
 TOKEN = "bench-token"  # noqa: S105 - the bench server's WECHAT_TOKEN
 STATIONS = 30
@@ -190,7 +194,7 @@ def load(port: int, pushes: list[tuple[str, bytes]], concurrency: int, processes
         "count": len(latencies),
         "rate": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
-        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
         "errors": sum(r[1] for r in results),
     }
 
@@ -198,51 +202,12 @@ def load(port: int, pushes: list[tuple[str, bytes]], concurrency: int, processes
 # -- servers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def serve(target: str, env: dict, args, workdir: Path) -> Gunicorn:
+    """``target`` under the production gunicorn.conf.py, as docs/deploy.md runs it.
 
-
-def serve(target: str, env: dict, args, workdir: Path) -> tuple[subprocess.Popen, int]:
-    """``target`` under the production gunicorn.conf.py, as docs/deploy.md runs it."""
-    port = _free_port()
-    metrics = workdir / f"prometheus-{port}"
-    metrics.mkdir()
-    env = {
-        **env,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(args.workers),
-        "GUNICORN_THREADS": str(args.threads),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-    }
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), target]
-    # Access lines go to a file, as to journald in production: both servers pay for them.
-    log = (workdir / f"gunicorn-{port}.log").open("w")
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
-    if not _wait_for(port):
-        stop(process)
-        raise SystemExit(f"gunicorn for {target} did not start (see {log.name})")
-    return process, port
-
-
-def _wait_for(port: int, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    Access lines go to a log file, as to journald in production: both servers pay for them.
+    """
+    return Gunicorn(env, workdir, workers=args.workers, threads=args.threads, target=target).start()
 
 
 def prepare_database(database_url: str) -> list[str]:
@@ -339,7 +304,7 @@ class CpuMeter:
     backends for the bench database, the mock WeChat API. Unlike msgs/s, CPU per push hardly
     depends on what else the machine is doing."""
 
-    def __init__(self, gunicorn: subprocess.Popen, mock: subprocess.Popen, admin, database: str) -> None:
+    def __init__(self, gunicorn: Process, mock: Process, admin, database: str) -> None:
         self.groups = {"gunicorn": lambda: _children(gunicorn.pid), "mock": lambda: [mock.pid]}
         self.groups["postgres"] = lambda: self._backends(admin, database)
 
@@ -386,37 +351,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument(
-        "--pg-admin-url",
-        default=os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-        help="a PostgreSQL database to connect to for CREATE DATABASE (a fresh one is made and dropped)",
-    )
+    add_pg_admin_option(parser)
     parser.add_argument("--redis-url", default=None, help="Redis for the app, as in production (optional)")
     args = parser.parse_args()
 
-    admin_url = args.pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"jzd_bench_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="jzd_bench_"))  # gunicorn logs and metrics files
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = args.pg_admin_url.rsplit("/", 1)[0] + "/" + name
-    servers = []
+    scratch = ScratchDatabase(args.pg_admin_url, name)
+    database_url = scratch.create()
+    admin = create_engine(sa_url(args.pg_admin_url), isolation_level="AUTOCOMMIT")  # the CPU meter's
+    servers: list[Process] = []
     try:
         codes = prepare_database(database_url)
         # 留言 goes through msg_sec_check: answer it from the standalone mock, as a stand-in for WeChat.
-        mock_port = _free_port()
-        flask = str(ROOT / ".venv" / "bin" / "flask")
-        mock = subprocess.Popen(
-            [flask, "--app", "wsgi", "wechat", "mock-server", "--port", str(mock_port)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        mock, mock_url = mock_wechat()
         servers.append(mock)
-        if not _wait_for(mock_port):
-            raise SystemExit("the mock WeChat API did not start")
         env = {
             **os.environ,
             "APP_ENV": "production",
@@ -425,7 +374,7 @@ def main() -> None:
             "DATABASE_URL": database_url,
             "PUBLIC_BASE_URL": "https://jzd.example.cn",
             "WECHAT_TOKEN": TOKEN,
-            "WECHAT_API_BASE": f"http://127.0.0.1:{mock_port}",
+            "WECHAT_API_BASE": mock_url,
         }
         if args.redis_url:
             env["REDIS_URL"] = args.redis_url
@@ -436,7 +385,8 @@ def main() -> None:
         bare = "scripts.bench.wechat_endpoint:bare_app"
         servers_under_test = (("/wechat", "wsgi:app"), ("bare Flask", bare))
         for label, target in servers_under_test:
-            process, port = serve(target, env, args, workdir)
+            process = serve(target, env, args, workdir)
+            port = process.port
             servers.append(process)
             clients = args.concurrency, args.client_processes
             run = uuid.uuid4().int % 10**6
@@ -445,10 +395,10 @@ def main() -> None:
             with CpuMeter(process, mock, admin, name) as meter:
                 results[label] = load(port, pushes, *clients)
             results[label]["cpu"] = {k: v * 1000 / len(pushes) for k, v in meter.used.items()}
-            stop(process)
+            process.stop(timeout=15)
             servers.remove(process)
             if target == "wsgi:app":
-                check_work_done(admin_url.rsplit("/", 1)[0] + "/" + name, pushes)
+                check_work_done(sa_url(database_url), pushes)
 
         print(
             f"\ngunicorn -c gunicorn.conf.py, {args.workers} gthread workers × {args.threads} threads; "
@@ -467,14 +417,13 @@ def main() -> None:
         print()
         ok = results["/wechat"]["p99"] < 100 and results["/wechat"]["errors"] == 0 and ratio >= 0.3
         print("targets (p99 < 100 ms, 0 errors, ratio ≥ 0.3):", "met" if ok else "NOT met")
-        stop(mock)
+        mock.stop(timeout=15)
         servers.remove(mock)
     finally:
         for process in servers:
-            stop(process)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            process.stop(timeout=15)
         admin.dispose()
+        scratch.drop()
         print(f"gunicorn logs: {workdir}")
 
 

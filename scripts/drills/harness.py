@@ -3,8 +3,8 @@
 - ``PrivateRedis`` / ``PrivatePostgres``: a redis-server and a PostgreSQL cluster of their own
   on free ports, in a temporary directory, that a drill may stop and restart. The machine's
   shared PostgreSQL (5432) and Redis (6379) are never touched.
-- ``Gunicorn`` serves ``wsgi:app`` with the production ``gunicorn.conf.py``; ``Process``
-  runs any other command (the mock WeChat API, outbox workers) in its own process group.
+- ``Gunicorn``, ``Process``, ``mock_wechat``, ``free_port``, ``sa_url`` come from
+  ``scripts/benchlib.py`` (shared with the benchmarks) and are re-exported here.
 - ``prepare_world`` migrates a database and opens stations with a bookable reception tomorrow.
 - ``Resident`` journeys — H5 pages, the mini-program API, WeChat pushes — record every
   request (route, status, latency) and every acknowledgement (a booking code, a tracking
@@ -19,7 +19,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,22 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from scripts.benchlib import (  # noqa: E402, F401  (also re-exported for the drills and the load test)
+    BENCH_FIELD_KEY,
+    BIN,
+    Gunicorn,
+    Process,
+    ScratchDatabase,
+    free_port,
+    mock_wechat,
+    percentile,
+    sa_url,
+    wait_for_port,
+)
+
 WECHAT_TOKEN = "drill-token"  # noqa: S105 - the drill servers' WECHAT_TOKEN
 
 
@@ -44,63 +58,7 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
 # --- processes -----------------------------------------------------------------------------
-
-
-class Process:
-    """A child in its own process group, its output in a log file."""
-
-    def __init__(self, command: list[str], env: dict | None = None, log: Path | None = None, cwd=ROOT):
-        self.command = command
-        self.env = env
-        self.log = log
-        self.cwd = cwd
-        self.popen: subprocess.Popen | None = None
-
-    def start(self) -> Process:
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - child keeps it
-        self.popen = subprocess.Popen(
-            self.command,
-            env=self.env,
-            cwd=self.cwd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
-
-    @property
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
-        if not self.alive:
-            return
-        try:
-            os.killpg(self.popen.pid, sig)
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-        except ProcessLookupError:
-            pass
 
 
 class PrivateRedis:
@@ -201,51 +159,13 @@ class PrivatePostgres:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def sa_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-class Gunicorn(Process):
-    """``wsgi:app`` under the production gunicorn.conf.py, on a free port."""
-
-    def __init__(self, env: dict, workdir: Path, workers: int = 2, threads: int = 4) -> None:
-        self.port = free_port()
-        metrics = workdir / f"prometheus-{self.port}"
-        metrics.mkdir(parents=True, exist_ok=True)
-        env = {
-            **env,
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_THREADS": str(threads),
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
-        }
-        command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"]
-        super().__init__(command, env=env, log=workdir / f"gunicorn-{self.port}.log")
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Gunicorn:
-        super().start()
-        if not wait_for_port(self.port, 60):
-            raise RuntimeError(f"gunicorn did not start (see {self.log})")
-        return self
-
-
-def mock_wechat(workdir: Path) -> tuple[Process, str]:
-    """The standalone mock WeChat API; returns the process and its base URL."""
-    port = free_port()
-    env = {**os.environ, "SCHEDULER_IN_PROCESS": "0"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = Process(
-        [str(BIN / "flask"), "--app", "wsgi", "wechat", "mock-server", "--port", str(port)],
-        env=env,
-        log=workdir / "mock.log",
+def outbox_worker(env: dict, workdir: Path, web: Gunicorn) -> Process:
+    """``flask outbox drain --forever`` beside ``web``, its metrics in the same multiprocess folder."""
+    return Process(
+        [str(BIN / "flask"), "--app", "wsgi", "outbox", "drain", "--forever"],
+        env={**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{web.port}")},
+        log=workdir / "outbox.log",
     ).start()
-    if not wait_for_port(port, 30):
-        raise RuntimeError("mock WeChat API did not start")
-    return process, f"http://127.0.0.1:{port}"
 
 
 def app_env(database_url: str, redis_url: str | None, wechat_base: str, **extra: str) -> dict:
@@ -255,7 +175,7 @@ def app_env(database_url: str, redis_url: str | None, wechat_base: str, **extra:
         # "staging": production's settings except Secure cookies (the drills speak plain HTTP).
         "APP_ENV": "staging",
         "SECRET_KEY": "drill-secret-key-0123456789abcdef",
-        "FIELD_ENCRYPTION_KEY": "pV2QW6Vt0w1Zb7m8mF0vXJ3uT1qzB2o0q6o1m7nKc2Y=",  # any valid Fernet key
+        "FIELD_ENCRYPTION_KEY": BENCH_FIELD_KEY,
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "https://jzd.example.cn",
         "WECHAT_TOKEN": WECHAT_TOKEN,
@@ -383,7 +303,7 @@ class Recorder:
                 "count": len(samples),
                 "errors": sum(s.outcome not in ("ok", "full") for s in samples),
                 "p50": statistics.median(ms),
-                "p99": ms[max(0, int(len(ms) * 0.99) - 1)] if len(ms) > 1 else ms[0],
+                "p99": percentile(ms, 0.99),
                 "statuses": dict(sorted(_count(s.status for s in samples).items())),
             }
         return rows
@@ -405,7 +325,7 @@ def print_table(recorder: Recorder, elapsed: float) -> dict:
         statuses = " ".join(f"{k}:{v}" for k, v in r["statuses"].items())
         print(f"{route:<40} {r['count']:>6} {r['errors']:>6} {r['p50']:>8.1f} {r['p99']:>8.1f}  {statuses}")
     all_ms = sorted(s.ms for s in recorder.samples) or [0.0]
-    p99 = all_ms[max(0, int(len(all_ms) * 0.99) - 1)]
+    p99 = percentile(all_ms, 0.99)
     print(
         f"{'all':<40} {total:>6} {errors:>6} {statistics.median(all_ms):>8.1f} {p99:>8.1f}"
         f"  ({total / elapsed:.1f} requests/s over {elapsed:.1f} s)"

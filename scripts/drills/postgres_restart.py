@@ -27,17 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from harness import (
-    BIN,
     BackgroundLoad,
     Gunicorn,
     PrivatePostgres,
     PrivateRedis,
-    Process,
     Verdict,
     app_env,
     health,
     missing_acknowledged,
     mock_wechat,
+    outbox_worker,
     prepare_world,
     print_table,
     sa_url,
@@ -76,11 +75,7 @@ def run(residents: int = 150, seconds: float = 36.0, down: float = 6.0, recover:
         env = app_env(database_url, redis.url, mock_url)
         web = Gunicorn(env, workdir).start()
         running.append(web)
-        worker = Process(
-            [str(BIN / "flask"), "--app", "wsgi", "outbox", "drain", "--forever"],
-            env={**env, "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"prometheus-{web.port}")},
-            log=workdir / "outbox.log",
-        ).start()
+        worker = outbox_worker(env, workdir, web)
         running.append(worker)
         verdict.check(health(web.base_url)[0] == 200, "healthy at start")
 

@@ -29,6 +29,7 @@ from harness import (
     BackgroundLoad,
     Gunicorn,
     PrivateRedis,
+    ScratchDatabase,
     Verdict,
     app_env,
     health,
@@ -41,16 +42,11 @@ from harness import (
 
 
 def run(residents: int = 150, seconds: float = 30.0, pg_admin_url: str | None = None) -> bool:
-    from sqlalchemy import create_engine, text
-
     pg_admin_url = pg_admin_url or os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     workdir = Path(tempfile.mkdtemp(prefix="jzd-drill-redis-"))
-    admin = create_engine(pg_admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = admin.execution_options(isolation_level="AUTOCOMMIT")
     name = f"jzd_drill_redis_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    scratch = ScratchDatabase(pg_admin_url, name)
+    database_url = scratch.create()
     redis = PrivateRedis(workdir)
     running = []
     verdict = Verdict()
@@ -109,9 +105,7 @@ def run(residents: int = 150, seconds: float = 30.0, pg_admin_url: str | None = 
         for process in reversed(running):
             process.stop()
         redis.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop()
     say("RESULT: " + ("PASSED" if verdict.ok else "FAILED: " + "; ".join(verdict.failures)))
     return verdict.ok
 

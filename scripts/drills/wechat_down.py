@@ -30,7 +30,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from harness import BIN, PrivateRedis, Process, Verdict, app_env, mock_wechat, sa_url, say
+from harness import BIN, PrivateRedis, Process, ScratchDatabase, Verdict, app_env, mock_wechat, sa_url, say
 
 TEMPLATE_SEND = "/cgi-bin/message/template/send"
 
@@ -48,11 +48,9 @@ def run(compress: float = 30.0, rate: float = 4.0, pg_admin_url: str | None = No
     pg_admin_url = pg_admin_url or os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     outage = 600 / compress
     workdir = Path(tempfile.mkdtemp(prefix="jzd-drill-wechat-"))
-    admin = create_engine(sa_url(pg_admin_url)).execution_options(isolation_level="AUTOCOMMIT")
     name = f"jzd_drill_wechat_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = pg_admin_url.rsplit("/", 1)[0] + "/" + name
+    scratch = ScratchDatabase(pg_admin_url, name)
+    database_url = scratch.create()
     redis = PrivateRedis(workdir)
     running: list[Process] = []
     verdict = Verdict()
@@ -185,9 +183,7 @@ def run(compress: float = 30.0, rate: float = 4.0, pg_admin_url: str | None = No
         redis.stop()
         if engine is not None:
             engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        scratch.drop()
     say("RESULT: " + ("PASSED" if verdict.ok else "FAILED: " + "; ".join(verdict.failures)))
     return verdict.ok
 
