@@ -20,7 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=(config or {}).get("INSTANCE_PATH")
+        or os.environ.get("INSTANCE_PATH")
+        or str(PROJECT_ROOT / "instance"),
     )
     app.config.from_mapping(load_config(app.instance_path, config))
     check_config(app.config)

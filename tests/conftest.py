@@ -9,7 +9,9 @@ service is unreachable (and fail under ``REQUIRE_SERVICES=1``).
 
 from __future__ import annotations
 
+import functools
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -134,11 +136,19 @@ def main_database_url(tmp_path_factory) -> str:
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+@functools.cache
+def _test_instance_path() -> str:
+    """One instance folder per test process: exports, report caches and the scheduler's file
+    lock of parallel workers (pytest-xdist) never meet."""
+    return tempfile.mkdtemp(prefix="jzd-instance-")
+
+
 def make_test_app(database_url: str, redis: str | None = None, **extra):
     """An app configured for tests against the given database."""
     from app import create_app
 
     config = {
+        "INSTANCE_PATH": _test_instance_path(),
         "APP_ENV": "testing",
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-0123456789",
