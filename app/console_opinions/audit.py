@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import Response, render_template, request, stream_with_context
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -23,7 +23,7 @@ from app.notify.models import AuditEntry
 from app.notify.service import audit
 from app.opinions.pipeline import ACTION_LABELS
 from app.security.masking import mask_phones_in_text
-from app.timeutil import LOCAL_TZ, local_now, to_local
+from app.timeutil import local_day_start, local_now, to_local
 
 AUDIT_LABELS = {
     "reveal_contact": "查看群众联系方式",
@@ -67,10 +67,6 @@ def parse_audit_filter(args) -> AuditFilter:
     return AuditFilter(action, user, start, end)
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
 def _scope(user: StaffUser) -> ColumnElement[bool]:
     by_visible_staff = AuditEntry.actor_user_id.in_(select(StaffUser.id).where(visible(StaffUser, user)))
     if user.role_enum is Role.CITY_ADMIN:
@@ -86,9 +82,9 @@ def audit_select(user: StaffUser, f: AuditFilter) -> Select:
     if f.user:
         where.append(AuditEntry.actor.contains(f.user, autoescape=True))
     if f.date_from:
-        where.append(AuditEntry.at >= _start_of(f.date_from))
+        where.append(AuditEntry.at >= local_day_start(f.date_from))
     if f.date_to:
-        where.append(AuditEntry.at < _start_of(f.date_to + timedelta(days=1)))
+        where.append(AuditEntry.at < local_day_start(f.date_to + timedelta(days=1)))
     return select(AuditEntry).where(*where).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
 
 

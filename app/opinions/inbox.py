@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
@@ -21,7 +21,7 @@ from app.opinions.pipeline import OPEN_STATUSES
 from app.opinions.service import normalise_tracking_no
 from app.regions.models import Region
 from app.stations.models import Station
-from app.timeutil import LOCAL_TZ, local_now
+from app.timeutil import local_day_start, local_now
 
 S = OpinionStatus
 OPEN = "open"  # a status filter of its own: everything still waiting for somebody
@@ -135,11 +135,6 @@ def todo_condition(user: StaffUser) -> ColumnElement[bool]:
     return false()
 
 
-def _start_of(day: date) -> datetime:
-    """Local midnight of ``day`` as the UTC moment it is stored as."""
-    return datetime.combine(day, time()).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
 def _category_condition(code: str) -> ColumnElement[bool]:
     # Before 分类 an opinion may carry the name a resident picked on the H5 form.
     category = db.session.scalar(select(Category).where(Category.code == code))
@@ -178,9 +173,9 @@ def _conditions(user: StaffUser, f: InboxFilter, today: date) -> list[ColumnElem
     if f.todo:
         where.append(todo_condition(user))
     if f.date_from:
-        where.append(Opinion.created_at >= _start_of(f.date_from))
+        where.append(Opinion.created_at >= local_day_start(f.date_from))
     if f.date_to:
-        where.append(Opinion.created_at < _start_of(f.date_to + timedelta(days=1)))
+        where.append(Opinion.created_at < local_day_start(f.date_to + timedelta(days=1)))
     if f.q:
         number = normalise_tracking_no(f.q)
         match = Opinion.content.contains(f.q, autoescape=True)
