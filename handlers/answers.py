@@ -116,7 +116,7 @@ def nearest(lat: float, lng: float) -> Outcome:
     return Outcome("\n".join(lines), "nearest", ",".join(s.code for s, _ in found))
 
 
-def _station_choices(stations: list[Station], example: str) -> str:
+def _station_choices(stations: list[StationRef], example: str) -> str:
     lines = [f"{i}. {s.name}（编号 {s.code}）\n{station_link(s)}" for i, s in enumerate(stations[:5], 1)]
     return "\n".join(lines) + f"\n例如：{example}"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from app.wechat.protocol import Inbound
 from app.wechat.service import Outcome
 from handlers import answers
-from handlers.registry import on_event
+from handlers.registry import on_event, repeatable
 
 
 @on_event("click")
+@repeatable  # every key only reads
 def menu_click(inbound: Inbound) -> Outcome:
     key, openid = inbound.message.key or "", inbound.openid
     if key == "LEAVE_OPINION":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.wechat.protocol import Inbound
 from app.wechat.service import Outcome
 from handlers import answers
-from handlers.registry import on, on_event
+from handlers.registry import on, on_event, repeatable
 
 
 def _coordinate(value) -> float | None:
@@ -24,16 +24,19 @@ def _nearest(lat, lng) -> Outcome:
 
 
 @on("location")
+@repeatable
 def location_message(inbound: Inbound) -> Outcome:
     return _nearest(inbound.message.location_x, inbound.message.location_y)
 
 
 @on_event("location")
+@repeatable
 def location_report(inbound: Inbound) -> Outcome:
     return _nearest(inbound.message.latitude, inbound.message.longitude)
 
 
 @on_event("location_select")
+@repeatable
 def location_picked(inbound: Inbound) -> Outcome:
     # The menu's location picker: WeChat follows it with a location message, answered there.
     return Outcome(None, "location_select")

@@ -21,6 +21,10 @@ _handlers: dict[str, Handler] = {}
 _scenes: dict[str, Handler] = {}
 _keywords: dict[str, Handler] = {}
 _menu_keys: dict[str, Handler] = {}
+# Text messages starting with one of these words (``留言 …``), tried after the exact keywords.
+_prefixes: dict[str, Handler] = {}
+# Handlers a repeated delivery may run again harmlessly (see ``repeatable``).
+_repeatable: set[Handler] = set()
 
 
 def _register(key: str) -> Callable[[Handler], Handler]:
@@ -69,10 +73,32 @@ def on_menu_key(*keys: str) -> Callable[[Handler], Handler]:
     return _register_in(_menu_keys, keys)
 
 
+def on_text_prefix(*words: str) -> Callable[[Handler], Handler]:
+    """Register the handler of text messages that start with one of ``words`` (``留言 …``)."""
+    return _register_in(_prefixes, words)
+
+
+def repeatable(fn: Handler) -> Handler:
+    """Mark a handler that only reads, or writes nothing but idempotent upserts.
+
+    A repeated delivery may run it again without harm, so the endpoint runs it outside a
+    transaction of its own: each statement commits by itself, which saves the BEGIN and
+    COMMIT round trips of the pushes residents send most (scans, 值班, 进度, the menu). The
+    push is still logged once under its dedup key, and a repeat answered as the first was.
+    A handler that creates anything (an opinion, a binding) must not be marked.
+    """
+    _repeatable.add(fn)
+    return fn
+
+
 def _route(inbound: Inbound) -> Handler | None:
     message = inbound.message
     if message.type == "text":
-        return _keywords.get((getattr(message, "content", "") or "").strip())
+        text = (getattr(message, "content", "") or "").strip()
+        found = _keywords.get(text)
+        if found is None:
+            found = next((fn for word, fn in _prefixes.items() if text.startswith(word)), None)
+        return found
     if message.type != "event":
         return None
     if message.event in ("subscribe_scan", "scan"):
@@ -94,6 +120,12 @@ def key_of(inbound: Inbound) -> str:
 
 def handler_for(inbound: Inbound) -> Handler | None:
     return _route(inbound) or _handlers.get(key_of(inbound))
+
+
+def is_repeatable(inbound: Inbound) -> bool:
+    """Whether this push's handler is ``repeatable`` (a push nobody handles changes nothing)."""
+    handler = handler_for(inbound)
+    return handler is None or handler in _repeatable
 
 
 def registered() -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from app.wechat.protocol import Inbound
 from app.wechat.service import Outcome, subscribe
 from handlers import answers
-from handlers.registry import on_event
+from handlers.registry import on_event, repeatable
 
 
 @on_event("scan")
+@repeatable  # the follow is an upsert: scanning twice is scanning once
 def scan_plaque(inbound: Inbound) -> Outcome:
     station = answers.station_by_code(inbound.message.scene_id)
     if station is None:

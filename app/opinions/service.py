@@ -23,6 +23,7 @@ from app.opinions.models import (
     OpinionPhoto,
     OpinionStatus,
 )
+from app.stations.lookup import StationRef
 from app.stations.models import Station
 from app.timeutil import local_now
 from app.validation import MOBILE_RE, clean_text
@@ -154,7 +155,7 @@ def record_event(
 
 def submit_opinion(
     *,
-    station: Station,
+    station: Station | StationRef,
     content: object,
     channel: Channel | str,
     resident_id: str | None = None,
@@ -175,7 +176,9 @@ def submit_opinion(
     ``deputies`` are all the deputies it came through (a reception or a visit may have several;
     ``deputy`` defaults to the first). ``wechat_openid`` is the resident's WeChat openid for the
     content check: on the official account and the mini-program it is ``resident_id`` itself;
-    an H5 page passes it only for a resident it identified through WeChat OAuth.
+    an H5 page passes it only for a resident it identified through WeChat OAuth. ``station``
+    may be a ``StationRef`` read in the same transaction (the official account's followed
+    stations): the opinion then refers to it by id, without loading the row.
     """
     channel = Channel(channel)
     if not station.is_active:
@@ -199,7 +202,7 @@ def submit_opinion(
     opinion = Opinion(
         tracking_no=new_tracking_no(),
         channel=channel,
-        station=station,
+        **({"station": station} if isinstance(station, Station) else {"station_id": station.id}),
         deputy=deputy,
         reception=reception,
         resident_id=resident_id,

@@ -63,9 +63,14 @@ def qrcode(station_code: str) -> None:
 @click.option("--port", default=8800, show_default=True, type=int)
 def mock_server(host: str, port: int) -> None:
     """Run the mock WeChat API standalone (point WECHAT_API_BASE at it)."""
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import WSGIRequestHandler, run_simple
 
     from app.wechat.mock import create_mock_app
 
+    class KeepAlive(WSGIRequestHandler):
+        # Callers keep connections open, as they do with WeChat's API: one TCP connection
+        # (and one server thread) serves many calls instead of one each.
+        protocol_version = "HTTP/1.1"
+
     click.echo(f"微信接口模拟服务：http://{host}:{port}  (WECHAT_API_BASE=http://{host}:{port})")
-    run_simple(host, port, create_mock_app(), threaded=True, use_reloader=False)
+    run_simple(host, port, create_mock_app(), threaded=True, use_reloader=False, request_handler=KeepAlive)

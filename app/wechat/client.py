@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -37,6 +38,10 @@ DEFAULT_TIMEOUT = (1.5, 2.5)
 TOKEN_ERRORS = (40001, 42001)
 # Refresh a little before WeChat's expiry so no call carries a token about to die.
 TOKEN_EARLY_S = 300
+# A worker reuses the token it last read from the shared store for this long before reading
+# it again: WeChat keeps a replaced token valid for 5 minutes, and a 40001/42001 still
+# refreshes at once. Saves a Redis round trip on every call.
+TOKEN_REUSE_S = 30
 REAL_API_BASE = "https://api.weixin.qq.com"
 REAL_OAUTH_BASE = "https://open.weixin.qq.com/connect/"
 
@@ -152,6 +157,7 @@ class _Client(WeChatClient):
         super().__init__(appid, secret, session=store, timeout=timeout, auto_retry=False)
         self._http = http
         self._redis = redis
+        self._seen: tuple[str | None, float] = (None, 0.0)  # (token, reuse until)
         self.api_base = api_base
         # Instance attributes win over wechatpy's class-level real hosts.
         self.API_BASE_URL = f"{api_base}/cgi-bin/"
@@ -187,11 +193,16 @@ class _Client(WeChatClient):
 
     @property
     def access_token(self) -> str:
-        token = self.session.get(self.access_token_key)
-        return token or self.refresh_access_token(stale=None)
+        token, reuse_until = self._seen
+        if token and time.monotonic() < reuse_until:
+            return token
+        token = self.session.get(self.access_token_key) or self.refresh_access_token(stale=None)
+        self._seen = (token, time.monotonic() + TOKEN_REUSE_S)
+        return token
 
     def refresh_access_token(self, stale: str | None) -> str:
         """A fresh token; only one process fetches it, the others take what it stored."""
+        self._seen = (None, 0.0)
         with self._refresh_lock():
             current = self.session.get(self.access_token_key)
             if current and current != stale:
@@ -429,6 +440,12 @@ class _OAuth(WeChatOAuth):
 
 def _http_session(app: Flask) -> requests.Session:
     session = requests.Session()
+    # requests reads the proxy and CA settings from the environment on every call (walking
+    # all of os.environ, a large share of a msg_sec_check's CPU); read them once instead.
+    # Every call goes to WECHAT_API_BASE, so its proxy (or NO_PROXY) is the only one needed.
+    session.proxies = requests.utils.get_environ_proxies(app.config["WECHAT_API_BASE"])
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.trust_env = False
     mock = app.extensions.get("wechat_mock_app")
     if mock is not None:
         from app.wechat.transport import WSGIAdapter

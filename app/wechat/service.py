@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
-from sqlalchemy import TextClause, bindparam, select, text, update
+from sqlalchemy import Engine, TextClause, bindparam, select, text, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
@@ -29,8 +28,6 @@ from app.wechat.protocol import Inbound
 StationLike = Station | StationRef
 
 EARTH_RADIUS_M = 6_371_000
-# A repeated delivery within this window is answered from Redis without touching the database.
-REPLY_CACHE_S = 600
 
 
 @dataclass
@@ -60,8 +57,9 @@ _FOLLOW_SEEN = (
     .values(last_scanned_at=bindparam("seen_at"), updated_at=bindparam("seen_at"))
     .returning(_FOLLOWS.c.id)
 )
+# StationRef's columns, not ORM rows: a follower's stations are read on most text pushes.
 _FOLLOWED = (
-    select(Station)
+    select(Station.id, Station.code, Station.name, Station.address, Station.phone, Station.status)
     .join(StationFollow, StationFollow.station_id == Station.id)
     .join(Subscriber, Subscriber.id == StationFollow.subscriber_id)
     .where(Subscriber.openid == bindparam("openid"), Station.status == StationStatus.ACTIVE)
@@ -220,9 +218,9 @@ def follow_station(subscriber: Subscriber, station: StationLike, *, via: str = "
     return False
 
 
-def followed_stations(openid: str) -> list[Station]:
-    """The active stations a follower follows, the most recently scanned first."""
-    return list(db.session.scalars(_FOLLOWED, {"openid": openid}))
+def followed_stations(openid: str) -> list[StationRef]:
+    """The active stations a follower follows, the most recently scanned first (as read now)."""
+    return [StationRef(*row) for row in db.session.execute(_FOLLOWED, {"openid": openid})]
 
 
 # -- where --------------------------------------------------------------------------------
@@ -316,6 +314,19 @@ def _inbound_values(inbound: Inbound, key: str) -> dict:
     }
 
 
+def statements_commit_alone() -> None:
+    """Run this session's next transaction in autocommit: each statement commits by itself.
+
+    For pushes whose handler is ``repeatable`` (reads, idempotent upserts): no BEGIN and
+    COMMIT round trips. The isolation level is the connection's until it goes back to the
+    pool. PostgreSQL only, and only on a session that owns its connection (the tests' joined
+    sessions keep their transaction).
+    """
+    bind = db.session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def receive(inbound: Inbound, handle: Callable[[Inbound], Outcome]) -> tuple[str | None, bool]:
     """Act on a push and log it, in the caller's transaction; returns ``(reply, claimed)``.
 
@@ -345,33 +356,3 @@ def record_failure(inbound: Inbound, error: str, reply: str) -> None:
     values.update(action="failed", ref=error[:64], status="failed", reply=reply)
     # If another delivery of it got through meanwhile, its record stands.
     _insert_or_nothing(InboundMessage, values)
-
-
-def _redis():
-    return current_app.extensions.get("redis")
-
-
-def cached_reply(dedup_key: str) -> tuple[bool, str | None]:
-    """Redis in front of the dedup table: ``(True, reply)`` for a push already answered."""
-    redis = _redis()
-    if redis is None:
-        return False, None
-    try:
-        value = redis.get(f"wechat:inbound:{dedup_key}")
-    except Exception:  # Redis down: the database still deduplicates
-        return False, None
-    if value is None:
-        return False, None
-    text = value.decode("utf-8")
-    return True, (text[1:] if text.startswith("=") else None)
-
-
-def remember_reply(dedup_key: str, reply: str | None) -> None:
-    """After commit: let repeated deliveries be answered from Redis for a while."""
-    redis = _redis()
-    if redis is None:
-        return
-    try:
-        redis.set(f"wechat:inbound:{dedup_key}", "-" if reply is None else "=" + reply, ex=REPLY_CACHE_S)
-    except Exception:
-        current_app.logger.warning("could not cache the reply of %s in Redis", dedup_key)

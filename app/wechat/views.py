@@ -18,6 +18,7 @@ from app.wechat.protocol import (
     verify_request,
 )
 from handlers import dispatch
+from handlers.registry import is_repeatable
 
 bp = Blueprint("wechat", __name__)
 
@@ -65,9 +66,7 @@ def endpoint():
         current_app.logger.info("wechat: refused a body: %s", exc)
         return _text("bad request", 400)
 
-    hit, reply = service.cached_reply(inbound.dedup_key)
-    if not hit:
-        reply = _handle(inbound)
+    reply = _handle(inbound)
     return _text(render_reply(reply, inbound, crypto=crypto, args=request.args))
 
 
@@ -89,14 +88,14 @@ def _handle(inbound: Inbound) -> str | None:
 
 
 def _handle_once(inbound: Inbound) -> str | None:
+    if is_repeatable(inbound):
+        service.statements_commit_alone()
     reply, claimed = service.receive(inbound, dispatch)
     if not claimed:
         # Another delivery of this push was first: undo ours, answer as it was answered.
         db.session.rollback()
         reply = service.repeated_delivery(inbound)
     db.session.commit()
-    if claimed:
-        service.remember_reply(inbound.dedup_key, reply)
     return reply
 
 

@@ -113,7 +113,7 @@ def test_a_leave_opinion_costs_a_bounded_number_of_statements(wx, openid, statio
     assert uncached == [], "compiled on every push:\n" + "\n".join(uncached)
 
 
-def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(app, wx, openid, station_on_duty):
+def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(wx, openid, station_on_duty):
     code = station_on_duty.code
     wx.scan(openid, code)
     wx.scan(openid, code)  # caches filled (see above)
@@ -125,10 +125,8 @@ def test_a_repeated_delivery_is_answered_as_the_first_and_changes_nothing(app, w
         again = wx.post(xml)
     assert again.content == first.content
     ours = _ours(statements)
-    if app.extensions.get("redis") is not None:
-        assert ours == []  # answered from Redis
-        return
-    # The handler's upsert, the refused claim (then a rollback), and the count on the first row.
+    # No Redis in front (a repeat is rare: WeChat retries after 5 s without an answer): the
+    # handler's upsert, the refused claim (then a rollback), and the count on the first row.
     assert len(ours) <= 3, "\n".join(ours)
     key = f"evt:{openid}:"
     row = db.session.scalar(
