@@ -9,6 +9,9 @@ endpoint served the same way, and prints messages/s, p50, p99, errors and the ra
 
 Targets (issue 4, a 2-core machine): p99 under 100 ms, zero errors, at least 0.3 of the bare
 endpoint's throughput. The load generator runs on the same machine and takes CPU from both.
+
+``--floor`` also serves ``wechat_floor.py``, the same pushes' statements on raw WSGI and raw
+psycopg with nothing else, as a reference for what any Python endpoint could reach here.
 """
 
 from __future__ import annotations
@@ -353,6 +356,11 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     add_pg_admin_option(parser)
     parser.add_argument("--redis-url", default=None, help="Redis for the app, as in production (optional)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also serve scripts/bench/wechat_floor.py: a lower bound (each push's own statements, no more)",
+    )
     args = parser.parse_args()
 
     name = f"jzd_bench_{os.getpid()}"
@@ -383,7 +391,9 @@ def main() -> None:
 
         results = {}
         bare = "scripts.bench.wechat_endpoint:bare_app"
-        servers_under_test = (("/wechat", "wsgi:app"), ("bare Flask", bare))
+        servers_under_test = [("/wechat", "wsgi:app"), ("bare Flask", bare)]
+        if args.floor:
+            servers_under_test.insert(1, ("floor", "scripts.bench.wechat_floor:app"))
         for label, target in servers_under_test:
             process = serve(target, env, args, workdir)
             port = process.port
@@ -410,6 +420,11 @@ def main() -> None:
             print(f"{label:<12} {r['rate']:>9.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}")
         ratio = results["/wechat"]["rate"] / results["bare Flask"]["rate"]
         print(f"\nratio /wechat : bare = {ratio:.2f}")
+        if "floor" in results:
+            floor = results["floor"]["rate"] / results["bare Flask"]["rate"]
+            print(
+                f"ratio floor : bare = {floor:.2f}  (a lower bound: each push's own statements, nothing else)"
+            )
         print(f"\nCPU ms per push  {'gunicorn':>9} {'postgres':>9} {'mock API':>9}")
         for label, r in results.items():
             cpu = r["cpu"]
