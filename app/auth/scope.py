@@ -59,6 +59,11 @@ def region_ids_under(path: str) -> Select:
     return select(Region.id).where(Region.path.startswith(path, autoescape=True))
 
 
+def station_ids_under(path: str) -> Select:
+    """Ids of the stations of the region at ``path`` and everything below it."""
+    return select(Station.id).where(Station.region_id.in_(region_ids_under(path)))
+
+
 def _regions(scope: Scope) -> ColumnElement[bool]:
     if scope.is_admin:
         return Region.path.startswith(scope.region_path, autoescape=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import StaffUser
-from app.auth.scope import region_ids_under, visible
+from app.auth.scope import station_ids_under, visible
 from app.errors import NotFound, ValidationFailed
 from app.exports.params import region_by_code, station_by_code
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
@@ -54,11 +54,7 @@ def ledger_select(
     if station is not None:
         stmt = stmt.where(Activity.station_id == station.id)
     if region is not None:
-        stmt = stmt.where(
-            Activity.station_id.in_(
-                select(Station.id).where(Station.region_id.in_(region_ids_under(region.path)))
-            )
-        )
+        stmt = stmt.where(Activity.station_id.in_(station_ids_under(region.path)))
     if final_only:
         stmt = stmt.where(Activity.status == ActivityStatus.FINAL)
     return stmt

@@ -9,14 +9,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import StaffUser
-from app.auth.scope import region_ids_under
+from app.auth.scope import station_ids_under
 from app.exports.params import region_by_code
 from app.exports.xlsx import Column, SheetSource, WorkbookSource, keyset_rows
 from app.extensions import db
 from app.opinions.inbox import inbox_select, parse_filter
 from app.opinions.models import SATISFACTION_LABELS, Category, Channel, Opinion, OpinionStatus
 from app.security.masking import mask_phones_in_text
-from app.stations.models import Station
 from app.template_helpers import mask_name, mask_phone
 from app.timeutil import local_day_start
 
@@ -43,7 +42,7 @@ def operator_select(region_code: str | None, date_from: date | None, date_to: da
     stmt = select(Opinion)
     if region_code:
         region = region_by_code(region_code, field="region")
-        stations = select(Station.id).where(Station.region_id.in_(region_ids_under(region.path)))
+        stations = station_ids_under(region.path)
         stmt = stmt.where(Opinion.station_id.in_(stations))
     if date_from:
         stmt = stmt.where(Opinion.created_at >= local_day_start(date_from))

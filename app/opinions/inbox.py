@@ -14,13 +14,12 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import ADMIN_ROLES, Role, StaffUser
-from app.auth.scope import region_ids_under, scoped_select, visible
+from app.auth.scope import region_ids_under, scoped_select, station_ids_under, visible
 from app.extensions import db
 from app.opinions.models import Category, Channel, Opinion, OpinionStatus
 from app.opinions.pipeline import OPEN_STATUSES
 from app.opinions.service import normalise_tracking_no
 from app.regions.models import Region
-from app.stations.models import Station
 from app.timeutil import local_day_start, local_now
 
 S = OpinionStatus
@@ -152,11 +151,7 @@ def _conditions(user: StaffUser, f: InboxFilter, today: date) -> list[ColumnElem
         region = db.session.scalar(select(Region).where(Region.id == f.region_id, visible(Region, user)))
         # A region outside the scope filters to nothing rather than to everything.
         where.append(
-            Opinion.station_id.in_(
-                select(Station.id).where(Station.region_id.in_(region_ids_under(region.path)))
-            )
-            if region is not None
-            else false()
+            Opinion.station_id.in_(station_ids_under(region.path)) if region is not None else false()
         )
     if f.station_id is not None:
         where.append(Opinion.station_id == f.station_id)

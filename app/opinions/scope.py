@@ -11,17 +11,14 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, exists, false, or_, select
 
 from app.auth.models import Role
-from app.auth.scope import Scope, region_ids_under, register_scope, visible
+from app.auth.scope import Scope, register_scope, station_ids_under, visible
 from app.opinions.models import Opinion, OpinionDeputy, OpinionEvent, OpinionSponsor, ReplyTemplate
-from app.stations.models import Station
 from app.units.models import HandlingUnit
 
 
 def opinions_visible(scope: Scope) -> ColumnElement[bool]:
     if scope.is_admin:
-        return Opinion.station_id.in_(
-            select(Station.id).where(Station.region_id.in_(region_ids_under(scope.region_path)))
-        )
+        return Opinion.station_id.in_(station_ids_under(scope.region_path))
     if scope.role is Role.STATION_STAFF:
         return Opinion.station_id == scope.station_id
     if scope.role is Role.UNIT_STAFF:

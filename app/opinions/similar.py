@@ -14,15 +14,13 @@ from datetime import timedelta
 
 import jieba
 from rapidfuzz import fuzz
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import StaffUser
-from app.auth.scope import region_ids_under, scoped_select
+from app.auth.scope import scoped_select, station_ids_under
 from app.extensions import db
 from app.models_base import utcnow
 from app.opinions.models import Opinion, OpinionStatus
-from app.stations.models import Station
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -84,9 +82,7 @@ def similar_opinions(
             Opinion.id != opinion.id,
             Opinion.status != OpinionStatus.MERGED,
             Opinion.created_at >= since,
-            Opinion.station_id.in_(
-                select(Station.id).where(Station.region_id.in_(region_ids_under(region.path)))
-            ),
+            Opinion.station_id.in_(station_ids_under(region.path)),
         )
         .options(selectinload(Opinion.station))
         .order_by(Opinion.created_at.desc(), Opinion.id.desc())
