@@ -24,14 +24,13 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    column,
     false,
     func,
     literal,
     or_,
     select,
+    text,
     true,
-    values,
 )
 
 from app.analytics.models import CloseDaysMonth, OpinionMonth, RefreshState
@@ -418,14 +417,16 @@ GROUPS = ("month", "category", "station")
 def station_rows(station_groups: dict[object, list[int]]) -> CTE:
     """A small table (station_id, row_index) mapping each station to the position of its group
     in ``station_groups``: joined to, it lets SQL add a group's stations up (a region table's rows).
-    The join costs about what grouping by the plain station column does; the CASE over the
-    station ids this replaces cost about twice as much per row."""
-    pairs = [(station_id, n) for n, ids in enumerate(station_groups.values()) for station_id in ids]
+    The join costs about what grouping by the plain station column does; a CASE over the
+    station ids (tried before) cost about twice as much per row."""
+    # Written out as text: SQLAlchemy's values() takes ~10 ms to compile 300 pairs, every time.
+    # Only integers reach it; VALUES names its columns column1, column2 (PostgreSQL, SQLite).
+    pairs = ", ".join(
+        f"({int(station_id)}, {n})" for n, ids in enumerate(station_groups.values()) for station_id in ids
+    )
     return (
-        values(
-            column("station_id", Integer), column("row_index", Integer), name="table_rows", literal_binds=True
-        )
-        .data(pairs)
+        text(f"SELECT column1 AS station_id, column2 AS row_index FROM (VALUES {pairs}) AS pairs")  # noqa: S608
+        .columns(station_id=Integer, row_index=Integer)
         .cte("table_rows")
     )
 
