@@ -173,23 +173,11 @@ def _spread(station, today, counts: dict[int, int]) -> list:
         day = today - timedelta(days=days_ago)
         for i in range(n):
             fields = {"status": "pending", "accept_due": day + timedelta(days=2)}
-            if i % 3 == 0:
-                fields = {
-                    "status": "closed",
-                    "accept_due": day + timedelta(days=2),
-                    "accepted_at": at(day, 15),
-                    "deadline": day + timedelta(days=15),
-                    "replied_at": at(day, 16),
-                    "closed_at": at(day, 17),
-                    "satisfaction": "satisfied",
-                }
-            elif i % 3 == 1:
-                fields = {
-                    "status": "assigned",
-                    "accept_due": day + timedelta(days=2),
-                    "accepted_at": at(day, 15),
-                    "deadline": day + timedelta(days=1),
-                }
+            if i % 3 == 0:  # closed the same day, satisfied
+                fields.update(status="closed", accepted_at=at(day, 15), deadline=day + timedelta(days=15))
+                fields.update(replied_at=at(day, 16), closed_at=at(day, 17), satisfaction="satisfied")
+            elif i % 3 == 1:  # with the unit, past its deadline
+                fields.update(status="assigned", accepted_at=at(day, 15), deadline=day + timedelta(days=1))
             made.append(add(station, at(day, 9 + i % 8), **fields))
     return made
 
