@@ -206,8 +206,8 @@ def region_table(
     user: StaffUser, f: Filters, today: date, grouped: dict | None = None
 ) -> tuple[list[date], list[TableRow]]:
     """One row per child region of the region looked at (or per station at the bottom), each
-    with its counters and received per month (the sparkline): counted in SQL per station, added
-    up per row in Python."""
+    with its counters and received per month (the sparkline): SQL adds the stations up per row
+    and month (``figures`` with ``station_groups``); here they are only placed."""
     months = months_between(f.date_from, f.date_to)
     rows, members = table_rows(user, f, len(months))
     if grouped is None:
@@ -228,12 +228,12 @@ def region_table(
 
 def trend(scope: Scope, f: Filters, today: date, grouped: dict | None = None) -> dict:
     """Received, accepted and closed per month of the period (a chart's data); from the
-    station × month figures when the caller has them already."""
+    region table's row × month figures when the caller has them already."""
     if grouped is None:
         by_month = figures(scope, f, today, ("month",), close_days=False)
     else:
         by_month: dict[tuple, Counters] = {}
-        for (_station, month), counters in grouped.items():
+        for (_row, month), counters in grouped.items():
             by_month.setdefault((month,), Counters()).add(counters)
     months = months_between(f.date_from, f.date_to)
     return {

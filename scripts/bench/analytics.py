@@ -291,6 +291,8 @@ BARE = {
     "WHERE month BETWEEN :m0 AND :m1 GROUP BY month; " + LIVE_TODAY,
     "categories": "SELECT category, sum(received), sum(closed), sum(rated), sum(satisfied) "
     "FROM analytics_opinion_months WHERE month BETWEEN :m0 AND :m1 GROUP BY category; " + LIVE_TODAY,
+    # The region table's function adds the stations up per table row in SQL (a join to a
+    # station → row list); its bare reference stays the plain per-station grouping, without that.
     "region_table": "SELECT station_id, month, sum(received), sum(closed), sum(accepted) "
     "FROM analytics_opinion_months WHERE month BETWEEN :m0 AND :m1 GROUP BY station_id, month; " + LIVE_TODAY,
     "hot_words": "SELECT word, sum(n) FROM analytics_word_months WHERE month BETWEEN :m0 AND :m1 "

@@ -159,3 +159,94 @@ def test_region_table_rows_equal_the_raw_rows(place):
         assert sum(by_label[label].spark) == want["received"]
     series = trend(scope_of(place.users["city"]), f, place.today)
     assert sum(series["received"]) == 11
+
+
+def _spread(station, today, counts: dict[int, int]) -> list:
+    """Opinions at ``station``, ``counts[days_ago]`` of them that many days before today, with
+    every third closed, every third with the unit and overdue, the rest pending."""
+    from datetime import timedelta
+
+    from tests.analytics.data import add, at
+
+    made = []
+    for days_ago, n in counts.items():
+        day = today - timedelta(days=days_ago)
+        for i in range(n):
+            fields = {"status": "pending", "accept_due": day + timedelta(days=2)}
+            if i % 3 == 0:  # closed the same day, satisfied
+                fields.update(status="closed", accepted_at=at(day, 15), deadline=day + timedelta(days=15))
+                fields.update(replied_at=at(day, 16), closed_at=at(day, 17), satisfaction="satisfied")
+            elif i % 3 == 1:  # with the unit, past its deadline
+                fields.update(status="assigned", accepted_at=at(day, 15), deadline=day + timedelta(days=1))
+            made.append(add(station, at(day, 9 + i % 8), **fields))
+    return made
+
+
+@pytest.mark.parametrize("store", ["live", "stored", "stored with a changed month"])
+def test_region_table_puts_each_station_in_its_row(place, make_region, make_station, store):
+    """Two towns with stations and a station on the district itself: each row's counters and
+    sparkline equal a recount of its own stations' opinions, and the overview's trend from the
+    same row × month grouping equals the trend counted on its own."""
+    from datetime import timedelta
+
+    from app.analytics.kpi import figures, month_start, months_between, split_period
+    from app.analytics.refresh import refresh_aggregates
+    from app.analytics.service import region_table, table_rows, trend
+    from app.extensions import db
+    from app.models_base import utcnow
+    from tests.analytics.data import add, at, local_day
+
+    today, district = place.today, place.tree["district_a"]
+    town_2 = make_region(district, "A二镇")
+    village_2 = make_region(town_2, "A二村")
+    second = make_station(village_2, name="A二村联络站")
+    third = make_station(village_2, name="A二村第二联络站")
+    own = make_station(district, name="A区代表之家")
+    made = {
+        "A镇": place.data.a + _spread(place.station_a, today, {70: 2}),
+        "A二镇": _spread(second, today, {65: 4, 35: 1, 3: 2}) + _spread(third, today, {40: 5}),
+        "A区代表之家": _spread(own, today, {75: 1, 10: 3}),
+    }
+    if store != "live":
+        for opinion in [o for mine in made.values() for o in mine] + place.data.b:
+            opinion.updated_at = utcnow() - timedelta(days=30)
+        db.session.flush()
+        refresh_aggregates()
+    if store == "stored with a changed month":  # that month is counted live, the others stored
+        changed = add(third, at(today - timedelta(days=65)), accept_due=today, updated_at=utcnow())
+        made["A二镇"].append(changed)
+    db.session.flush()
+
+    user = place.users["district_a"]
+    scope = scope_of(user)
+    f = Filters(month_start(today - timedelta(days=80)), today)
+    months = months_between(f.date_from, f.date_to)
+    stored, _live = split_period(scope, f, today)
+    from_store = {"live": 0, "stored": len(months), "stored with a changed month": len(months) - 1}
+    assert len(stored) == from_store[store]
+    got_months, rows = region_table(user, f, today)
+    assert got_months == months
+    assert [row.label for row in rows] == ["A二镇", "A镇", "A区代表之家"]  # most received first
+    for row in rows:
+        mine = made[row.label]
+        want = expected(mine, today)
+        got = row.counters
+        assert (got.received, got.accepted, got.closed, got.overdue) == (
+            want["received"],
+            want["accepted"],
+            want["closed"],
+            want["overdue"],
+        ), row.label
+        assert got.on_time_accept_rate == pytest.approx(want["on_time_accept_rate"]), row.label
+        assert got.on_time_close_rate == pytest.approx(want["on_time_close_rate"]), row.label
+        assert got.satisfaction_rate == pytest.approx(want["satisfaction_rate"]), row.label
+        spark = [sum(1 for o in mine if month_start(local_day(o.created_at)) == m) for m in months]
+        assert row.spark == spark, row.label
+    assert rows[0].region == town_2 and rows[2].station.id == own.id
+
+    # The overview feeds the trend from the same grouping.
+    _rows, members = table_rows(user, f, 0)
+    grouped = figures(scope, f, today, ("station", "month"), close_days=False, station_groups=members)
+    assert len(grouped) <= len(members) * len(months)  # one entry per row and month at most
+    assert trend(scope, f, today, grouped) == trend(scope, f, today)
+    assert sum(trend(scope, f, today)["received"]) == sum(len(mine) for mine in made.values())
