@@ -26,13 +26,14 @@ Index("ix_opinions_status_created_at", Opinion.status, Opinion.created_at)
 Index("ix_opinions_station_created", Opinion.station_id, Opinion.created_at)
 # The opinions still open (overdue now, late now, the overdue drill-down) are few: a partial
 # index lets a district's live count visit only its stations' open opinions, not every row.
-# Mirrored by hand in migrations/versions/*_a7e3c1d9b2f4_*.py.
+# Mirrored by hand in migrations/versions/*_b4d2e8f1a6c3_*.py (the category was added there, for
+# the counts grouped by category).
 OPEN_STATUSES = "status IN ('pending', 'assigned', 'guided')"
 Index(
     "ix_opinions_open_station_created",
     Opinion.station_id,
     Opinion.created_at,
-    postgresql_include=["status", "accept_due", "deadline"],  # the count reads only the index
+    postgresql_include=["status", "accept_due", "deadline", "category"],  # the count reads only the index
     postgresql_where=text(OPEN_STATUSES),
     sqlite_where=text(OPEN_STATUSES),
 )

@@ -16,14 +16,13 @@ The opinion side is shared: 反馈 is ``app.analytics.kpi.fed_back_condition`` f
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, select
 
-from app.analytics.kpi import Filters, month_start, months_between, place_conditions
+from app.analytics.kpi import Filters, month_start, months_between, next_month, place_conditions
 from app.auth.scope import Scope, visible
 from app.extensions import db
 from app.opinions.models import Channel, Opinion
@@ -114,28 +113,43 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
     return out
 
 
+class StationName(NamedTuple):
+    id: int
+    name: str
+
+
 @dataclass
 class HeatRow:
-    station: Any  # (id, name)
+    station: StationName
     cells: list[int]  # service days held in each month
 
 
 def service_day_heat(
     scope: Scope, f: Filters, today: date, limit: int = 400
 ) -> tuple[list[date], list[HeatRow]]:
-    """Stations × months: how many 联系服务群众日 each station held (附件3: at least one a month)."""
+    """Stations × months: how many 联系服务群众日 each station held (附件3: at least one a month).
+
+    One statement: the stations, each joined to its service days held in the period and
+    counted per month in SQL, so Python reads one row per station (not one per service day).
+    """
     months = months_between(f.date_from, f.date_to)
-    counts: dict[int, dict[date, int]] = defaultdict(dict)
-    stmt = select(Reception.station_id, Reception.date).where(
-        *_reception_conditions(scope, f), held_condition(today), Reception.kind == ReceptionKind.SERVICE_DAY
+    held_days = and_(
+        Reception.station_id == Station.id,
+        Reception.date >= f.date_from,
+        Reception.date <= f.date_to,
+        held_condition(today),
+        Reception.kind == ReceptionKind.SERVICE_DAY,
     )
-    for station_id, day in db.session.execute(stmt):
-        key = month_start(day)
-        counts[station_id][key] = counts[station_id].get(key, 0) + 1
-    stations = db.session.execute(
-        select(Station.id, Station.name)
+    in_month = [and_(Reception.date >= m, Reception.date < next_month(m)) for m in months]
+    per_month = [func.sum(case((condition, 1), else_=0)) for condition in in_month]
+    stmt = (
+        select(Station.id, Station.name, *per_month)
+        .select_from(Station)
+        .outerjoin(Reception, held_days)
         .where(visible(Station, scope), *place_conditions(f, Station.id))
+        .group_by(Station.id)
         .order_by(Station.region_id, Station.name)
         .limit(limit)
-    ).all()
-    return months, [HeatRow(s, [counts[s.id].get(m, 0) for m in months]) for s in stations]
+    )
+    rows = db.session.execute(stmt)
+    return months, [HeatRow(StationName(row[0], row[1]), [int(n or 0) for n in row[2:]]) for row in rows]
