@@ -79,13 +79,14 @@ def on_text_prefix(*words: str) -> Callable[[Handler], Handler]:
 
 
 def repeatable(fn: Handler) -> Handler:
-    """Mark a handler that only reads, or writes nothing but idempotent upserts.
+    """Mark a handler that only reads: a repeated delivery may run it again without harm.
 
-    A repeated delivery may run it again without harm, so the endpoint runs it outside a
-    transaction of its own: each statement commits by itself, which saves the BEGIN and
-    COMMIT round trips of the pushes residents send most (scans, 值班, 进度, the menu). The
-    push is still logged once under its dedup key, and a repeat answered as the first was.
-    A handler that creates anything (an opinion, a binding) must not be marked.
+    The endpoint then runs it outside a transaction of its own: each statement commits by
+    itself, which saves the BEGIN and COMMIT round trips of 值班, 进度, help, the menu and
+    locations. The push is still logged once under its dedup key, and a repeat answered as
+    the first was. A handler that writes anything must not be marked, not even an upsert: a
+    SCAN re-subscribes a follower, and WeChat's retry of a scan arriving after the follower
+    unsubscribed must be rolled back as a repeat, not committed before it is recognised.
     """
     _repeatable.add(fn)
     return fn

@@ -5,11 +5,11 @@ from __future__ import annotations
 from app.wechat.protocol import Inbound
 from app.wechat.service import Outcome, subscribe
 from handlers import answers
-from handlers.registry import on_event, repeatable
+from handlers.registry import on_event
 
 
 @on_event("scan")
-@repeatable  # the follow is an upsert: scanning twice is scanning once
+# Not @repeatable: it may re-subscribe the follower, and a late retry must roll that back.
 def scan_plaque(inbound: Inbound) -> Outcome:
     station = answers.station_by_code(inbound.message.scene_id)
     if station is None:

@@ -110,7 +110,7 @@ def test_concurrent_duplicates_of_one_opinion_make_one_opinion_and_one_tracking_
 
 
 def test_concurrent_duplicates_of_scans_and_queries_are_logged_once_and_answered_alike(served):
-    """Repeatable pushes (SCAN, 值班, 进度) run in autocommit: a repeat redoes nothing harmful."""
+    """值班 and 进度 run in autocommit (they only read), a SCAN in its transaction: both exactly once."""
     app, url, code = served
     token = app.config["WECHAT_TOKEN"]
     openid = "oDedupResident000000000000002"
@@ -148,3 +148,26 @@ def test_autocommit_of_a_repeatable_push_ends_with_its_connection(served):
         assert driver.autocommit is True
         db.session.commit()  # the connection goes back to the pool
         assert driver.autocommit is False
+
+
+def test_a_late_retry_of_a_scan_does_not_undo_an_unsubscribe(served):
+    """Committed for real: a scan's retry arriving after the follower unsubscribed is a repeat,
+    and what its handler did (re-subscribing them) is rolled back, not committed by itself."""
+    app, url, code = served
+    token = app.config["WECHAT_TOKEN"]
+    openid = "oDedupResident000000000000003"
+    query = {"timestamp": "1700000000", "nonce": "late"}
+    query["signature"] = sign(token, query["timestamp"], query["nonce"])
+
+    def post(xml: str) -> requests.Response:
+        return requests.post(url, params=query, data=xml.encode(), timeout=10)
+
+    post(documented("event_subscribe_qrscene", FromUserName=openid, EventKey=f"qrscene_{code}"))
+    scan = documented("event_scan", FromUserName=openid, EventKey=code)
+    first = post(scan)
+    post(documented("event_unsubscribe", FromUserName=openid))
+    again = post(scan)
+    assert _content(again) == _content(first)
+    with app.app_context():
+        subscriber = db.session.scalar(select(Subscriber).where(Subscriber.openid == openid))
+        assert subscriber.subscribed is False
