@@ -36,7 +36,7 @@ from sqlalchemy import (
 from app.analytics.models import CloseDaysMonth, OpinionMonth, RefreshState
 from app.analytics.sqltime import as_date, days_between, local_day_end, local_month
 from app.auth.models import Role
-from app.auth.scope import Scope, region_ids_under, visible
+from app.auth.scope import Scope, station_ids_under, visible
 from app.extensions import db
 from app.opinions.models import Opinion, OpinionStatus
 from app.regions.models import Region
@@ -341,9 +341,7 @@ def place_conditions(f: Filters, column) -> list[ColumnElement[bool]]:
     """The filters' region and station as conditions on a station id ``column``."""
     where = []
     if f.region is not None:
-        where.append(
-            column.in_(select(Station.id).where(Station.region_id.in_(region_ids_under(f.region.path))))
-        )
+        where.append(column.in_(station_ids_under(f.region.path)))
     if f.station is not None:
         where.append(column == f.station.id)
     return where

@@ -111,7 +111,11 @@ def staff_digest_due(now: datetime) -> bool:
 
 
 def staff_work(user, today: date) -> dict[str, int]:
-    """What waits for a station's or unit's staff today: counts by kind (empty when nothing)."""
+    """What waits for a station's or unit's staff today, or what a town, district or city admin
+    should supervise (督办) in their region: counts by kind (empty when nothing)."""
+    from app.analytics.kpi import late_accept_condition, overdue_condition
+    from app.auth.models import ADMIN_ROLES
+    from app.auth.scope import station_ids_under
     from app.opinions.models import Opinion, OpinionStatus
 
     STATION_TODO = (OpinionStatus.ACCEPTED, OpinionStatus.CLASSIFIED, OpinionStatus.REPLIED)
@@ -132,14 +136,27 @@ def staff_work(user, today: date) -> dict[str, int]:
             "待办理": count(mine, Opinion.status == OpinionStatus.ASSIGNED),
             "已逾期": count(mine, Opinion.status == OpinionStatus.ASSIGNED, Opinion.deadline < today),
         }
+    elif user.role in ADMIN_ROLES and user.region is not None:
+        # The dashboard's definitions of late and overdue, over the region's stations, and the
+        # opinions reported up to this region's 人大 (上报) still open. Short labels: the
+        # template's field holds 20 characters.
+        under = Opinion.station_id.in_(station_ids_under(user.region.path))
+        work = {
+            "上报待办": count(
+                Opinion.owner_region_id == user.region_id, Opinion.status == OpinionStatus.ESCALATED
+            ),
+            "受理逾期": count(under, late_accept_condition(today)),
+            "承办逾期": count(under, overdue_condition(today)),
+        }
     else:
         return {}
     return {k: v for k, v in work.items() if v}
 
 
 def queue_staff_digests(now: datetime) -> tuple[int, list[str]]:
-    """The daily digest to each station and unit staff user with work waiting: (queued, unbound names)."""
-    from app.auth.models import Role, StaffUser
+    """The daily digest to each station and unit staff user with work waiting, and to each admin
+    with something to supervise in their region: (queued, unbound names)."""
+    from app.auth.models import ADMIN_ROLES, Role, StaffUser
 
     if not staff_digest_due(now):
         return 0, []
@@ -148,7 +165,7 @@ def queue_staff_digests(now: datetime) -> tuple[int, list[str]]:
         select(StaffUser)
         .where(
             StaffUser.active.is_(True),
-            StaffUser.role.in_((Role.STATION_STAFF.value, Role.UNIT_STAFF.value)),
+            StaffUser.role.in_([r.value for r in (Role.STATION_STAFF, Role.UNIT_STAFF, *ADMIN_ROLES)]),
         )
         .order_by(StaffUser.id)
     ).all()

@@ -169,6 +169,43 @@ def test_staff_digest_reaches_bound_station_staff_with_work_and_lists_the_unboun
     assert row.openid == bound.openid and "新留言待受理1条" in row.data["fields"]["thing3"]
 
 
+def test_admins_get_a_digest_of_what_to_supervise_in_their_region(app, world, make_user):
+    """Town and district admins: opinions late to be accepted, past their reply deadline, or
+    reported up (上报) to them; an admin of another branch hears nothing of it."""
+    from app.opinions.models import Opinion, OpinionStatus
+    from app.opinions.service import submit_opinion
+
+    tree = world["tree"]
+    town, district = (
+        make_user(Role.TOWN_ADMIN, tree["town_a"]),
+        make_user(Role.DISTRICT_ADMIN, tree["district_a"]),
+    )
+    foreign = make_user(Role.DISTRICT_ADMIN, tree["district_b"])
+    for user in (town, district, foreign):
+        user.openid = "oAdmin" + uuid.uuid4().hex[:20]
+    today = local_now().date()
+    late = submit_opinion(station=world["station"], content="路口红绿灯坏了三天了，请尽快修。", channel="h5")
+    late.accept_due = today - timedelta(days=1)
+    overdue = submit_opinion(station=world["station"], content="河道漂浮垃圾很多，请派人清理。", channel="h5")
+    overdue.status, overdue.deadline = OpinionStatus.ASSIGNED, today - timedelta(days=2)
+    reported = submit_opinion(
+        station=world["station"], content="学校门口停车混乱，存在安全隐患。", channel="h5"
+    )
+    reported.status, reported.owner_region_id = OpinionStatus.ESCALATED, tree["district_a"].id
+    db.session.commit()
+
+    now = datetime.combine(today, time(9))
+    queue_staff_digests(now)
+    texts = {
+        row.openid: row.data["fields"]["thing3"]
+        for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.like("digest:%")))
+    }
+    assert texts[town.openid] == "受理逾期1条，承办逾期1条"
+    assert texts[district.openid] == "上报待办1条，受理逾期1条，承办逾期1条"
+    assert foreign.openid not in texts
+    assert db.session.get(Opinion, late.id).status == OpinionStatus.PENDING  # nothing changed
+
+
 def test_late_announcements_are_made_but_warned_about(app, world):
     soon = _announce(world["station"], [world["on_duty"]], local_now().date() + timedelta(days=1))
     assert "少于规定的提前 3 天" in late_announcement_warning(soon)
