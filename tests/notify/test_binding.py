@@ -127,6 +127,31 @@ def test_console_lists_who_is_bound_makes_codes_and_unbinds(world, client, login
     assert world["deputy"].openid is None
 
 
+def test_an_admin_binds_their_own_wechat_and_those_of_admins_below(world, client, login, make_user):
+    """Admins get the daily 督办 digest: they find their own account (and the town admins of
+    their district) in the list and make its binding code like a station staff member's."""
+    district = make_user(Role.DISTRICT_ADMIN, world["tree"]["district_a"])
+    other = make_user(Role.DISTRICT_ADMIN, world["tree"]["district_b"])
+    district.display_name, world["admin"].display_name, other.display_name = (
+        "区管理员甲",
+        "镇管理员乙",
+        "外区管理员丙",
+    )
+    db.session.commit()
+    login(district)
+    page = client.get("/console/notify/bindings").get_data(as_text=True)
+    assert "区管理员甲" in page and "镇管理员乙" in page and "外区管理员丙" not in page
+    for target in (district, world["admin"]):
+        assert client.post(f"/console/notify/bindings/staff/{target.id}/code").status_code == 302
+        binding = db.session.query(WeChatBinding).filter_by(staff_user_id=target.id).one()
+        openid = _openid()
+        redeem_binding(binding.token, openid)
+        db.session.commit()
+        db.session.refresh(target)
+        assert target.openid == openid
+    assert client.post(f"/console/notify/bindings/staff/{other.id}/code").status_code == 404
+
+
 def test_console_cannot_reach_deputies_outside_the_scope(world, client, login, make_user, make_deputy):
     outsider = make_deputy(world["tree"]["village_b"])
     db.session.commit()
