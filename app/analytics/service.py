@@ -202,18 +202,27 @@ def table_rows(user: StaffUser, f: Filters, months: int) -> tuple[list[TableRow]
     return rows, members
 
 
+def region_grouping(user: StaffUser, f: Filters, today: date) -> tuple[list[TableRow], dict[tuple, Counters]]:
+    """The region table's (empty) rows and its figures per row and month, as SQL adds the
+    stations up (``figures`` with ``station_groups``); the overview's trend adds up the same."""
+    rows, members = table_rows(user, f, len(months_between(f.date_from, f.date_to)))
+    grouped = figures(
+        scope_of(user), f, today, ("station", "month"), close_days=False, station_groups=members
+    )
+    return rows, grouped
+
+
 def region_table(
-    user: StaffUser, f: Filters, today: date, grouped: dict | None = None
+    user: StaffUser,
+    f: Filters,
+    today: date,
+    grouping: tuple[list[TableRow], dict[tuple, Counters]] | None = None,
 ) -> tuple[list[date], list[TableRow]]:
     """One row per child region of the region looked at (or per station at the bottom), each
-    with its counters and received per month (the sparkline): SQL adds the stations up per row
-    and month (``figures`` with ``station_groups``); here they are only placed."""
+    with its counters and received per month (the sparkline), from ``region_grouping`` (made
+    here unless the caller has it already); here the figures are only placed."""
     months = months_between(f.date_from, f.date_to)
-    rows, members = table_rows(user, f, len(months))
-    if grouped is None:
-        grouped = figures(
-            scope_of(user), f, today, ("station", "month"), close_days=False, station_groups=members
-        )
+    rows, grouped = grouping if grouping is not None else region_grouping(user, f, today)
     position = {m: i for i, m in enumerate(months)}
     for (row_index, month), counters in grouped.items():
         if row_index is None or row_index == "":

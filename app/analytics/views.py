@@ -13,7 +13,6 @@ from app.analytics.kpi import (
     KPIS,
     METRICS,
     WORK_KPIS,
-    figures,
     kpi_items,
     metric_condition,
     opinion_conditions,
@@ -27,8 +26,8 @@ from app.analytics.service import (
     categories,
     category_names,
     parse_request,
+    region_grouping,
     region_table,
-    table_rows,
     trend,
 )
 from app.analytics.words import clusters, hot_words, period_words, rising_topics
@@ -94,11 +93,10 @@ def overview():
     f = req.filters
     counters = totals(scope, f, today)
     # One grouping by table row × month feeds both the region table and the trend.
-    _n, members = table_rows(user, f, 0)
-    grouped = figures(scope, f, today, ("station", "month"), close_days=False, station_groups=members)
-    series = trend(scope, f, today, grouped)
+    grouping = region_grouping(user, f, today)
+    series = trend(scope, f, today, grouping[1])
     cats = categories(scope, f, today)
-    months, rows = region_table(user, f, today, grouped)
+    months, rows = region_table(user, f, today, grouping)
     work = work_figures(scope, f, today)
     trend_chart = {
         "type": "line",
