@@ -189,9 +189,9 @@ def test_region_table_puts_each_station_in_its_row(place, make_region, make_stat
     same row × month grouping equals the trend counted on its own."""
     from datetime import timedelta
 
-    from app.analytics.kpi import figures, month_start, months_between, split_period
+    from app.analytics.kpi import month_start, months_between, split_period
     from app.analytics.refresh import refresh_aggregates
-    from app.analytics.service import region_table, table_rows, trend
+    from app.analytics.service import region_grouping, region_table, trend
     from app.extensions import db
     from app.models_base import utcnow
     from tests.analytics.data import add, at, local_day
@@ -245,8 +245,7 @@ def test_region_table_puts_each_station_in_its_row(place, make_region, make_stat
     assert rows[0].region == town_2 and rows[2].station.id == own.id
 
     # The overview feeds the trend from the same grouping.
-    _rows, members = table_rows(user, f, 0)
-    grouped = figures(scope, f, today, ("station", "month"), close_days=False, station_groups=members)
-    assert len(grouped) <= len(members) * len(months)  # one entry per row and month at most
+    table, grouped = region_grouping(user, f, today)
+    assert len(grouped) <= len(table) * len(months)  # one entry per row and month at most
     assert trend(scope, f, today, grouped) == trend(scope, f, today)
     assert sum(trend(scope, f, today)["received"]) == sum(len(mine) for mine in made.values())
