@@ -41,6 +41,8 @@ ROLE_LABELS = {
 }
 
 ADMIN_ROLES = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_ADMIN)
+# Staff accounts that bind a WeChat and receive pushes (the daily digest, 督办 notices).
+PUSHED_STAFF_ROLES = (Role.STATION_STAFF, Role.UNIT_STAFF, *ADMIN_ROLES)
 # The region level an admin role is scoped to.
 ADMIN_ROLE_LEVEL = {Role.CITY_ADMIN: "city", Role.DISTRICT_ADMIN: "district", Role.TOWN_ADMIN: "town"}
 

@@ -14,7 +14,7 @@ import io
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import ADMIN_ROLES, Role, StaffUser
+from app.auth.models import PUSHED_STAFF_ROLES, Role, StaffUser
 from app.auth.scope import get_visible, scoped_select, visible
 from app.console.access import ADMINS, me, nav_context, paginate, require_login, roles
 from app.deputies.models import Deputy
@@ -32,9 +32,8 @@ bp.before_request(require_login)
 bp.context_processor(nav_context)
 
 BINDERS = ADMINS | {Role.STATION_STAFF}
-# Staff who receive pushes (digests, 督办 notices): station and unit staff, and the admins
-# themselves — an admin sees their own account here and binds it like anyone else's.
-STAFF_ROLES = tuple(r.value for r in (Role.STATION_STAFF, Role.UNIT_STAFF, *ADMIN_ROLES))
+# An admin sees their own account here too and binds it like anyone else's.
+STAFF_ROLES = tuple(r.value for r in PUSHED_STAFF_ROLES)
 STATE_LABELS = {
     "sent": "已发送",
     "queued": "已排队",

@@ -1,4 +1,4 @@
-"""Digests: the subscribers' weekly 接待预告 and the daily work summary for station and unit staff.
+"""Digests: the subscribers' weekly 接待预告 and the daily work summary for staff and admins.
 
 Both are idempotent sweeps keyed by period (``weekly:<monday>:<openid>``,
 ``digest:<date>:<user>``), so running one twice, or late after downtime, sends each once;
@@ -156,7 +156,7 @@ def staff_work(user, today: date) -> dict[str, int]:
 def queue_staff_digests(now: datetime) -> tuple[int, list[str]]:
     """The daily digest to each station and unit staff user with work waiting, and to each admin
     with something to supervise in their region: (queued, unbound names)."""
-    from app.auth.models import ADMIN_ROLES, Role, StaffUser
+    from app.auth.models import PUSHED_STAFF_ROLES, StaffUser
 
     if not staff_digest_due(now):
         return 0, []
@@ -165,7 +165,7 @@ def queue_staff_digests(now: datetime) -> tuple[int, list[str]]:
         select(StaffUser)
         .where(
             StaffUser.active.is_(True),
-            StaffUser.role.in_([r.value for r in (Role.STATION_STAFF, Role.UNIT_STAFF, *ADMIN_ROLES)]),
+            StaffUser.role.in_([r.value for r in PUSHED_STAFF_ROLES]),
         )
         .order_by(StaffUser.id)
     ).all()
