@@ -16,10 +16,11 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from wechatpy import create_reply, parse_message
+from wechatpy import create_reply
 from wechatpy.crypto import WeChatCrypto
+from wechatpy.events import EVENT_TYPES
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.messages import BaseMessage
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 from wechatpy.utils import check_signature
 
 # WeChat's pushes are a few hundred bytes; anything near this is not from WeChat.
@@ -85,10 +86,52 @@ def sign_args(token: str) -> dict:
 
 
 def _to_dict(element: Element):
+    """Children by tag (a repeated tag, e.g. ``PicList/item``, as a list), as xmltodict reads them."""
     children = list(element)
     if not children:
         return element.text
-    return {child.tag: _to_dict(child) for child in children}
+    found: dict = {}
+    for child in children:
+        value = _to_dict(child)
+        if child.tag not in found:
+            found[child.tag] = value
+        elif isinstance(found[child.tag], list):
+            found[child.tag].append(value)
+        else:
+            found[child.tag] = [found[child.tag], value]
+    return found
+
+
+def _stripped(value):
+    # xmltodict trims the text of every element; wechatpy's fields are read from that.
+    if isinstance(value, dict):
+        return {key: _stripped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_stripped(item) for item in value]
+    return value.strip() if isinstance(value, str) else value
+
+
+def message_of(fields: dict) -> BaseMessage:
+    """wechatpy's message or event object for a parsed push.
+
+    What ``wechatpy.parse_message`` builds from the XML, from the fields already read
+    (safely) instead of parsing the body a second time: the class by ``MsgType`` and
+    ``Event``, and a ``qrscene_`` subscribe (or a product scan) renamed as wechatpy does.
+    """
+    data = _stripped(fields)
+    message_type = str(data.get("MsgType") or "").lower()
+    if message_type != "event" and not message_type.startswith("device_"):
+        return MESSAGE_TYPES.get(message_type, UnknownMessage)(data)
+    event_type = str(data["Event"]).lower() if data.get("Event") else None
+    if message_type.startswith("device_"):
+        event_type = f"device_{event_type}" if event_type else message_type
+    event_key = str(data.get("EventKey") or "")
+    if event_type == "subscribe" and event_key.startswith(("scanbarcode|", "scanimage|")):
+        event_type = data["Event"] = "subscribe_scan_product"
+    elif event_type == "subscribe" and event_key.startswith("qrscene_"):
+        event_type = data["Event"] = "subscribe_scan"
+        data["EventKey"] = event_key[len("qrscene_") :]
+    return EVENT_TYPES.get(event_type, UnknownMessage)(data)
 
 
 def parse_xml(body: bytes | str) -> dict:
@@ -130,12 +173,9 @@ def open_message(body: bytes, args, *, crypto: WeChatCrypto | None) -> Inbound:
         except Exception as exc:  # corrupt ciphertext: bad base64, padding or length
             raise BadMessage(f"cannot decrypt: {type(exc).__name__}") from None
         fields = parse_xml(plain)
-        body = plain.encode("utf-8")
     if not fields.get("MsgType") or not fields.get("FromUserName"):
         raise BadMessage("MsgType or FromUserName missing")
-    # The XML is known safe now; let wechatpy build its message object from it.
-    message = parse_message(body.decode("utf-8") if isinstance(body, bytes) else body)
-    return Inbound(message=message, fields=fields, encrypted=encrypted)
+    return Inbound(message=message_of(fields), fields=fields, encrypted=encrypted)
 
 
 def fit_reply(text: str) -> str:
