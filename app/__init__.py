@@ -63,15 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
     from app.rating import bp as console_rating_bp
     from app.wechat import mount_mock
     from app.wechat.console import bp as wechat_console_bp
-    from app.wechat.views import bp as wechat_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(media_bp)
     app.register_blueprint(notify_public_bp)
-    app.register_blueprint(wechat_bp)
-    csrf.exempt(wechat_bp)  # WeChat signs its pushes; there is no form to carry a CSRF token
-    limiter.exempt(wechat_bp)  # all pushes come from WeChat's few servers: never throttle them
     mount_mock(app)
     app.register_blueprint(console_bp, url_prefix="/console")
     app.register_blueprint(wechat_console_bp, url_prefix="/console/wechat")
@@ -88,6 +84,12 @@ def create_app(config: dict | None = None) -> Flask:
     from app import security
 
     security.init_app(app)  # headers and CSP, field encryption key, masked logs, `flask retention`
+
+    from app.wechat import endpoint
+
+    # /wechat: WeChat's pushes, answered outside the page pipeline (no session, CSRF, login,
+    # rate limit: they come signed from WeChat's few servers). See app/wechat/endpoint.py.
+    endpoint.mount(app)
 
     from app.analytics.cli import analytics_cli
     from app.auth.cli import users_cli

@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, abort, current_app, g, has_request_context, request
+from flask import Flask, Response, abort, current_app, g, has_app_context, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -64,8 +64,12 @@ def count_wechat_error(errcode: int | None) -> None:
 
 
 def current_request_id() -> str:
-    """The id of the request being served, or "-" outside a request."""
-    if has_request_context():
+    """The id of the request being served, or "-" outside a request.
+
+    Read from ``g``: Flask's requests and the ``/wechat`` endpoint (an application context
+    of its own, app/wechat/endpoint.py) both put it there.
+    """
+    if has_app_context():
         return g.get("request_id") or "-"
     return "-"
 
@@ -137,9 +141,14 @@ def _finish_request(response: Response) -> Response:
     if started is not None:
         # The rule, not the path: /s/<code> is one route however many stations there are.
         route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        observe_request(request.method, route, response.status_code, started)
     return response
+
+
+def observe_request(method: str, route: str, status: int, started: float) -> None:
+    """Count an answered request and its latency since ``started`` (``time.perf_counter``)."""
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
 # --- metrics endpoint --------------------------------------------------------------------
