@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, TextClause, bindparam, select, text, update
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models_base import utcnow
@@ -142,17 +141,6 @@ _SUBSCRIBER_UPSERT = text(
 )
 
 
-def _reference(model, pk: int):
-    """The ORM object with this primary key, without a query: its columns load when first read."""
-    found = db.session.identity_map.get(db.session.identity_key(model, pk))
-    if found is not None:
-        return found
-    obj = model(id=pk)
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
-
-
 def subscriber_of(openid: str) -> Subscriber | None:
     """The follower with this openid, if we have seen them."""
     return db.session.scalar(_SUBSCRIBER, {"openid": openid})
@@ -166,22 +154,23 @@ def _subscriber(openid: str) -> tuple[Subscriber, bool]:
     return subscriber_of(openid), new_id is not None
 
 
-def subscribe(openid: str, *, station: StationLike | None = None, via: str = "qrscene") -> Subscriber:
+def subscribe(openid: str, *, station: StationLike | None = None, via: str = "qrscene") -> int:
     """Mark ``openid`` as following the account (again), and the station they scanned if any.
 
     Idempotent and safe under concurrent deliveries; a follower may follow several stations.
+    Returns the follower's id (the handlers need no more: no ORM object is built for it).
     """
     now = utcnow()
     if station is not None:
         values = {"openid": openid, "station_id": station.id, "via": via, "now": now}
         subscriber_id = db.session.scalar(_FOLLOW_UPSERT, values)
         if subscriber_id is not None:
-            return _reference(Subscriber, subscriber_id)
+            return subscriber_id
     subscriber_id = db.session.scalar(_SUBSCRIBER_UPSERT, {"openid": openid, "now": now})
     if station is not None:
         db.session.execute(_FOLLOW_UPSERT, values)
     _expire_loaded(Subscriber, subscriber_id)
-    return _reference(Subscriber, subscriber_id)
+    return subscriber_id
 
 
 def _expire_loaded(model, pk: int) -> None:

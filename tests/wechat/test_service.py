@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.wechat.models import StationFollow, TemplateDelivery
+from app.wechat.models import StationFollow, Subscriber, TemplateDelivery
 from app.wechat.service import (
     distance_m,
     follow_station,
@@ -40,7 +40,7 @@ def test_nearest_stations_nearest_first_active_only(stations):
 
 
 def test_subscribe_follow_several_and_unsubscribe_keeps_history(stations):
-    subscriber = subscribe("oOne", station=stations[1])
+    subscriber = db.session.get(Subscriber, subscribe("oOne", station=stations[1]))
     subscribe("oOne", station=stations[2], via="scan")
     subscribe("oOne", station=stations[1], via="scan")
     assert {s.id for s in followed_stations("oOne")} == {stations[1].id, stations[2].id}
@@ -71,7 +71,7 @@ def test_station_qrcode_is_stored_once_per_station(stations):
 
 
 def test_follow_station_follows_whatever_the_state_and_says_when_new(stations):
-    subscriber = subscribe("oTwo")
+    subscriber = db.session.get(Subscriber, subscribe("oTwo"))
     unsubscribe("oTwo")
     assert follow_station(subscriber, stations[0]) is True
     assert follow_station(subscriber, stations[0]) is False
