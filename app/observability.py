@@ -67,7 +67,8 @@ def current_request_id() -> str:
     """The id of the request being served, or "-" outside a request.
 
     Read from ``g``: Flask's requests and the ``/wechat`` endpoint (an application context
-    of its own, app/wechat/endpoint.py) both put it there.
+    of its own, app/wechat/endpoint.py) both put it there; a request's teardown takes it
+    out again, since an application context (a CLI command's, a test's) may outlive it.
     """
     if has_app_context():
         return g.get("request_id") or "-"
@@ -143,6 +144,10 @@ def _finish_request(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
         observe_request(request.method, route, response.status_code, started)
     return response
+
+
+def _end_request(_exc: BaseException | None) -> None:
+    g.pop("request_id", None)
 
 
 def observe_request(method: str, route: str, status: int, started: float) -> None:
@@ -246,4 +251,5 @@ def init_app(app: Flask) -> None:
     app.extensions["metrics_networks"] = parse_networks(app.config["METRICS_ALLOW_NETWORKS"])
     app.before_request(_start_request)
     app.after_request(_finish_request)
+    app.teardown_request(_end_request)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

@@ -229,3 +229,58 @@ def test_a_database_error_that_is_not_a_dropped_connection_is_not_retried(wx, op
     assert "稍后再试" in answer.content and calls == [1]
     row = db.session.scalar(select(InboundMessage).where(InboundMessage.openid == openid))
     assert row.status == "failed" and row.ref == "OperationalError"
+
+
+# --- the endpoint as its own WSGI application (app/wechat/endpoint.py) ---------------------
+
+
+def _signed(app) -> dict:
+    from app.wechat.protocol import sign_args
+
+    return sign_args(app.config["WECHAT_TOKEN"])
+
+
+def test_other_methods_are_405_and_head_answers_like_get(client, app):
+    response = client.put("/wechat", query_string=_signed(app), data=documented("text").encode())
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, HEAD, POST"
+    head = client.head("/wechat", query_string={**_signed(app), "echostr": "12345"})
+    assert head.status_code == 200 and head.data == b""
+    assert client.get("/wechat", query_string=_signed(app)).status_code == 400  # no echostr
+
+
+def test_request_id_headers_and_logs_on_wechat_pushes(wx, caplog):
+    """The endpoint skips Flask's page pipeline but not what operations rely on."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="app")
+    answer = wx.client.post(
+        "/wechat",
+        query_string=wx.signed_args(),
+        data=b"<xml><MsgType>text</MsgType></xml>",
+        headers={"X-Request-ID": "req-wechat-0000001"},
+    )
+    assert answer.status_code == 400
+    assert answer.headers["X-Request-ID"] == "req-wechat-0000001"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    refused = [r for r in caplog.records if "refused a body" in r.getMessage()]
+    assert refused and refused[0].request_id == "req-wechat-0000001"
+
+
+def test_wechat_pushes_are_counted_in_the_request_metrics(wx):
+    from app.observability import HTTP_REQUESTS
+
+    counter = HTTP_REQUESTS.labels("POST", "/wechat", "200")
+    before = counter._value.get()
+    wx.text("oMetrics", "帮助")
+    assert counter._value.get() == before + 1
+
+
+def test_an_unexpected_error_outside_the_handlers_is_a_500_not_a_crash(client, app, monkeypatch):
+    import app.wechat.endpoint as endpoint
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(endpoint, "verify_request", broken)
+    response = client.post("/wechat", query_string=_signed(app), data=documented("text").encode())
+    assert response.status_code == 500 and response.headers["X-Request-ID"]
