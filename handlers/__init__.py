@@ -1,6 +1,7 @@
 """WeChat official-account message and event handlers, one small module each.
 
-Importing this package registers them all; ``dispatch`` runs the one a push needs.
+Importing this package registers them all; ``route`` finds the one a push needs and
+``dispatch`` runs it.
 """
 
 from handlers import (  # noqa: F401 - imported to register their handlers
@@ -16,6 +17,6 @@ from handlers import (  # noqa: F401 - imported to register their handlers
     unsubscribe,
     view,
 )
-from handlers.registry import dispatch, key_of, registered
+from handlers.registry import dispatch, key_of, registered, route
 
-__all__ = ["dispatch", "key_of", "registered"]
+__all__ = ["dispatch", "key_of", "registered", "route"]

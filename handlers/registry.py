@@ -8,6 +8,7 @@ handles is answered with WeChat's ``success`` (no reply), as WeChat asks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.wechat.protocol import Inbound
 from app.wechat.service import Outcome
@@ -123,10 +124,31 @@ def handler_for(inbound: Inbound) -> Handler | None:
     return _route(inbound) or _handlers.get(key_of(inbound))
 
 
+@dataclass(frozen=True)
+class Route:
+    """The handler found for one push (looked up once), ready to run."""
+
+    handler: Handler | None
+    key: str
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the handler is ``repeatable`` (a push nobody handles changes nothing)."""
+        return self.handler is None or self.handler in _repeatable
+
+    def __call__(self, inbound: Inbound) -> Outcome:
+        if self.handler is None:
+            return Outcome(reply=None, action="ignored", ref=self.key)
+        return self.handler(inbound)
+
+
+def route(inbound: Inbound) -> Route:
+    """The handler for this push; unknown types get one that answers nothing."""
+    return Route(handler_for(inbound), key_of(inbound))
+
+
 def is_repeatable(inbound: Inbound) -> bool:
-    """Whether this push's handler is ``repeatable`` (a push nobody handles changes nothing)."""
-    handler = handler_for(inbound)
-    return handler is None or handler in _repeatable
+    return route(inbound).repeatable
 
 
 def registered() -> list[str]:
@@ -136,7 +158,4 @@ def registered() -> list[str]:
 
 def dispatch(inbound: Inbound) -> Outcome:
     """Run the handler for this push; unknown types get no reply."""
-    handler = handler_for(inbound)
-    if handler is None:
-        return Outcome(reply=None, action="ignored", ref=key_of(inbound))
-    return handler(inbound)
+    return route(inbound)(inbound)

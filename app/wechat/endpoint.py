@@ -34,8 +34,7 @@ from app.wechat.protocol import (
     render_reply,
     verify_request,
 )
-from handlers import dispatch
-from handlers.registry import is_repeatable
+from handlers import route
 
 PATH = "/wechat"
 SORRY = "系统繁忙，请稍后再试。"
@@ -159,9 +158,10 @@ def _handle(inbound: Inbound) -> str | None:
 
 
 def _handle_once(inbound: Inbound) -> str | None:
-    if is_repeatable(inbound):
+    handler = route(inbound)
+    if handler.repeatable:
         service.statements_commit_alone()
-    reply, claimed = service.receive(inbound, dispatch)
+    reply, claimed = service.receive(inbound, handler)
     if not claimed:
         # Another delivery of this push was first: undo ours, answer as it was answered.
         db.session.rollback()
