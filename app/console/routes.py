@@ -62,6 +62,7 @@ bp.add_url_rule("/units/<int:unit_id>/edit", "unit_edit", units.edit, methods=_F
 bp.add_url_rule("/users/", "users", users.index, methods=_GET)
 bp.add_url_rule("/users/new", "user_new", users.new, methods=_FORM)
 bp.add_url_rule("/users/<int:user_id>/edit", "user_edit", users.edit, methods=_FORM)
+bp.add_url_rule("/users/<int:user_id>/unlock", "user_unlock", users.unlock, methods=_POST)
 
 bp.add_url_rule("/calendar/", "calendar", workdays.year, methods=_GET)
 bp.add_url_rule("/calendar/day", "calendar_day", workdays.edit_day, methods=_FORM)

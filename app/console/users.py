@@ -25,7 +25,9 @@ from app.console.access import (
 from app.deputies.models import Deputy
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.notify.service import audit
 from app.regions.models import Region
+from app.security.lockout import release, seconds_locked
 from app.stations.models import Station
 from app.units.models import HandlingUnit
 
@@ -127,7 +129,7 @@ def edit(user_id: int):
     target = visible_or_404(StaffUser, user_id)
     require(can_manage_user(me(), target))
     template = "console/users/form.html"
-    context = {"target_user": target}
+    context = {"target_user": target, "locked_minutes": _locked_minutes(target)}
     if request.method == "GET":
         form = {"display_name": target.display_name, "phone": target.phone, "active": target.active}
         return render_template(template, form=form, **context)
@@ -140,3 +142,23 @@ def edit(user_id: int):
     db.session.commit()
     flash(f"账号 {target.username} 已保存。", "success")
     return redirect(url_for("console.users"))
+
+
+def _locked_minutes(target: StaffUser) -> int:
+    """Minutes left of the account's sign-in lock-out (0: not locked), rounded up."""
+    return -(-seconds_locked(target.username) // 60)
+
+
+@roles(ADMINS)
+def unlock(user_id: int):
+    """Lift a sign-in lock-out before it ends by itself (the user called to say it is them)."""
+    target = visible_or_404(StaffUser, user_id)
+    require(can_manage_user(me(), target))
+    if seconds_locked(target.username):
+        release(target.username)
+        audit(me(), "login_unlocked", "staff_user", target.id, f"解除 {target.username} 的登录锁定")
+        db.session.commit()
+        flash(f"已解除账号 {target.username} 的登录锁定，可以重新登录。", "success")
+    else:
+        flash(f"账号 {target.username} 当前没有被锁定。", "info")
+    return redirect(url_for("console.user_edit", user_id=target.id))

@@ -30,6 +30,7 @@ AUDIT_LABELS = {
     "export_audit": "导出审计日志",
     "outbox.resend": "重新发送推送",
     "login_locked": "登录失败过多，锁定用户名",
+    "login_unlocked": "解除登录锁定",
     "retention_anonymise": "超过保留期，匿名化",
     **{f"opinion.{key}": f"留言{label}" for key, label in ACTION_LABELS.items()},
 }
@@ -39,6 +40,7 @@ OBJECT_LABELS = {
     "audit_log": "审计日志",
     "outbox": "推送",
     "login": "登录",
+    "staff_user": "工作人员账号",
     "booking": "预约",
 }
 YIELD_PER = 500

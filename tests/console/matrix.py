@@ -318,6 +318,7 @@ ROWS: list[Row] = [
         ADMINS,
         data=lambda s: {"display_name": "改名同事", "phone": "13700000000", "active": "on"},
     ),
+    Row("console.user_unlock", "POST", lambda s: f"/console/users/{s.staff.id}/unlock", ADMINS),
     # 工作日历: not scoped by region; the city edits, the other admins look.
     Row(
         "console.calendar",

@@ -96,6 +96,34 @@ def test_lockout_after_n_failures_then_release(app, client, world, backend, monk
     assert _post(client, user.username, PASSWORD).status_code == 302
 
 
+def test_an_admin_lifts_a_lock_out_in_their_scope(app, client, world, backend, make_user, login):
+    """A locked-out colleague phones the district office: the admin unlocks them in 工作人员."""
+    tree, station = world["tree"], world["station"]
+    staff = make_user(Role.STATION_STAFF, station, username="locked_staff")
+    own_admin = make_user(Role.DISTRICT_ADMIN, tree["district_a"], username="unlock_admin_a")
+    other_admin = make_user(Role.DISTRICT_ADMIN, tree["district_b"], username="unlock_admin_b")
+    db.session.commit()
+    for _ in range(3):
+        _post(client, staff.username, "wrong-guess-1")
+    assert _post(client, staff.username, PASSWORD).status_code == 429
+
+    login(other_admin)
+    assert client.post(f"/console/users/{staff.id}/unlock").status_code == 404  # not theirs to see
+    assert lockout.seconds_locked(staff.username) > 0
+    client.post("/console/logout")
+
+    login(own_admin)
+    page = client.get(f"/console/users/{staff.id}/edit").get_data(as_text=True)
+    assert "已被锁定" in page and "解除登录锁定" in page
+    done = client.post(f"/console/users/{staff.id}/unlock", follow_redirects=True)
+    assert "已解除账号 locked_staff 的登录锁定" in done.get_data(as_text=True)
+    assert "解除登录锁定" not in done.get_data(as_text=True)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "login_unlocked"))
+    assert entry is not None and entry.actor == "staff:unlock_admin_a" and entry.object_id == str(staff.id)
+    client.post("/console/logout")
+    assert _post(client, staff.username, PASSWORD).status_code == 302
+
+
 def test_unknown_and_real_usernames_lock_alike(client, world, backend):
     real, ghost = world["city"].username, f"ghost_{backend}_{time.monotonic_ns()}"
     answers = {}
