@@ -38,7 +38,9 @@ from app.analytics.sqltime import as_date, days_between, local_day_end, local_mo
 from app.auth.models import Role
 from app.auth.scope import Scope, station_ids_under, visible
 from app.extensions import db
+from app.opinions.inbox import late_condition, overdue_condition
 from app.opinions.models import Opinion, OpinionStatus
+from app.opinions.pipeline import DEADLINE_STATUSES
 from app.regions.models import Region
 from app.stations.models import Station
 from app.timeutil import local_day_start
@@ -47,7 +49,6 @@ from app.units.models import HandlingUnit
 S = OpinionStatus
 REFRESH_NAME = "opinions"
 SATISFIED = ("satisfied", "basically_satisfied")
-REPLY_CLOCK = (S.ASSIGNED, S.GUIDED)  # statuses whose clock is the unit's reply deadline
 # 反馈: the resident has been given the outcome (fed back, closed, guided to the legal channel,
 # taken up as a 代表建议). The one definition: this KPI and the star rating's 反馈率 item
 # (app.rating.auto) both read it; they differ only in which opinions they divide by (see there).
@@ -201,16 +202,6 @@ def close_days_expression() -> ColumnElement[int]:
 
 def closed_condition() -> ColumnElement[bool]:
     return and_(Opinion.status == S.CLOSED, Opinion.closed_at.is_not(None))
-
-
-def late_accept_condition(today: date) -> ColumnElement[bool]:
-    """Still not accepted although the acceptance limit has passed (as the inbox's ``late``)."""
-    return and_(Opinion.status == S.PENDING, Opinion.accept_due < today)
-
-
-def overdue_condition(today: date) -> ColumnElement[bool]:
-    """Past the reply deadline while still with the unit (as the inbox's ``overdue``)."""
-    return and_(Opinion.status.in_(REPLY_CLOCK), Opinion.deadline < today)
 
 
 @dataclass
@@ -552,10 +543,8 @@ def figures(
             add_days(db.session.execute(_joined(stmt, Opinion, grouping)))
     # Today's figures: always live, over the whole period.
     stmt = (
-        select(
-            *keys, func.sum(_flag(late_accept_condition(today))), func.sum(_flag(overdue_condition(today)))
-        )
-        .where(*opinion_conditions(scope, f), Opinion.status.in_((S.PENDING, *REPLY_CLOCK)))
+        select(*keys, func.sum(_flag(late_condition(today))), func.sum(_flag(overdue_condition(today))))
+        .where(*opinion_conditions(scope, f), Opinion.status.in_((S.PENDING, *DEADLINE_STATUSES)))
         .group_by(*keys)
     )
     for row in db.session.execute(_joined(stmt, Opinion, grouping)):
@@ -595,7 +584,7 @@ METRICS: dict[str, Metric] = {
     "accept_late": Metric(
         "未按时受理的意见",
         lambda today: or_(
-            late_accept_condition(today),
+            late_condition(today),
             and_(counter_expressions()["accepted"] == 1, counter_expressions()["accepted_on_time"] == 0),
         ),
     ),

@@ -113,10 +113,11 @@ def staff_digest_due(now: datetime) -> bool:
 def staff_work(user, today: date) -> dict[str, int]:
     """What waits for a station's or unit's staff today, or what a town, district or city admin
     should supervise (督办) in their region: counts by kind (empty when nothing)."""
-    from app.analytics.kpi import late_accept_condition, overdue_condition
     from app.auth.models import ADMIN_ROLES
     from app.auth.scope import station_ids_under
+    from app.opinions.inbox import late_condition, overdue_condition
     from app.opinions.models import Opinion, OpinionStatus
+    from app.opinions.pipeline import DEADLINE_STATUSES
 
     STATION_TODO = (OpinionStatus.ACCEPTED, OpinionStatus.CLASSIFIED, OpinionStatus.REPLIED)
 
@@ -128,16 +129,16 @@ def staff_work(user, today: date) -> dict[str, int]:
         work = {
             "新留言待受理": count(at, Opinion.status == OpinionStatus.PENDING),
             "待交办或反馈": count(at, Opinion.status.in_(STATION_TODO)),
-            "承办逾期": count(at, Opinion.status == OpinionStatus.ASSIGNED, Opinion.deadline < today),
+            "承办逾期": count(at, overdue_condition(today)),
         }
     elif user.unit_id is not None:
         mine = Opinion.unit_id == user.unit_id
         work = {
-            "待办理": count(mine, Opinion.status == OpinionStatus.ASSIGNED),
-            "已逾期": count(mine, Opinion.status == OpinionStatus.ASSIGNED, Opinion.deadline < today),
+            "待办理": count(mine, Opinion.status.in_(DEADLINE_STATUSES)),
+            "已逾期": count(mine, overdue_condition(today)),
         }
     elif user.role in ADMIN_ROLES and user.region is not None:
-        # The dashboard's definitions of late and overdue, over the region's stations, and the
+        # The inbox's and dashboard's definitions of late and overdue, over the region's stations, and the
         # opinions reported up to this region's 人大 (上报) still open. Short labels: the
         # template's field holds 20 characters.
         under = Opinion.station_id.in_(station_ids_under(user.region.path))
@@ -145,7 +146,7 @@ def staff_work(user, today: date) -> dict[str, int]:
             "上报待办": count(
                 Opinion.owner_region_id == user.region_id, Opinion.status == OpinionStatus.ESCALATED
             ),
-            "受理逾期": count(under, late_accept_condition(today)),
+            "受理逾期": count(under, late_condition(today)),
             "承办逾期": count(under, overdue_condition(today)),
         }
     else:

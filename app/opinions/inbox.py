@@ -17,7 +17,7 @@ from app.auth.models import ADMIN_ROLES, Role, StaffUser
 from app.auth.scope import region_ids_under, scoped_select, station_ids_under, visible
 from app.extensions import db
 from app.opinions.models import Category, Channel, Opinion, OpinionStatus
-from app.opinions.pipeline import OPEN_STATUSES
+from app.opinions.pipeline import DEADLINE_STATUSES, OPEN_STATUSES
 from app.opinions.service import normalise_tracking_no
 from app.regions.models import Region
 from app.timeutil import local_day_start, local_now
@@ -26,8 +26,6 @@ S = OpinionStatus
 OPEN = "open"  # a status filter of its own: everything still waiting for somebody
 SORTS = {"deadline": "按紧急程度", "newest": "最新提交", "oldest": "最早提交"}
 Q_MAX = 64
-# Statuses whose clock is the reply deadline, and the one whose clock is the acceptance limit.
-DEADLINE_STATUSES = (S.ASSIGNED, S.GUIDED)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,8 @@ ACTIONS: dict[str, Action] = {
     "reassign": Action(frozenset({S.FED_BACK}), SUPERVISE),
 }
 
+# Statuses whose clock is the handling unit's reply deadline (承办逾期 when it has passed).
+DEADLINE_STATUSES = (S.ASSIGNED, S.GUIDED)
 # Statuses in which the opinion still waits for somebody.
 OPEN_STATUSES = frozenset(
     {S.PENDING, S.ACCEPTED, S.CLASSIFIED, S.ASSIGNED, S.REPLIED, S.ESCALATED, S.FED_BACK}
@@ -471,9 +473,7 @@ def rate(opinion: Opinion, resident_id: str | None, satisfaction: str, comment: 
 def is_overdue(opinion: Opinion, today: date | None = None) -> bool:
     """Past its reply deadline while still with the unit."""
     today = today or local_now().date()
-    return (
-        opinion.status in (S.ASSIGNED, S.GUIDED) and opinion.deadline is not None and opinion.deadline < today
-    )
+    return opinion.status in DEADLINE_STATUSES and opinion.deadline is not None and opinion.deadline < today
 
 
 def is_accept_late(opinion: Opinion, today: date | None = None) -> bool:
@@ -486,7 +486,7 @@ def sweep_overdue(today: date | None = None) -> list[Opinion]:
     today = today or local_now().date()
     due = db.session.scalars(
         select(Opinion).where(
-            Opinion.status.in_((S.ASSIGNED, S.GUIDED)),
+            Opinion.status.in_(DEADLINE_STATUSES),
             Opinion.deadline < today,
             Opinion.overdue_at.is_(None),
         )

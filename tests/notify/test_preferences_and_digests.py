@@ -206,6 +206,42 @@ def test_admins_get_a_digest_of_what_to_supervise_in_their_region(app, world, ma
     assert db.session.get(Opinion, late.id).status == OpinionStatus.PENDING  # nothing changed
 
 
+def test_station_unit_and_admin_digests_count_overdue_as_the_inbox_does(app, world, make_user, make_unit):
+    """承办逾期 is one definition everywhere: past the reply deadline while still with the unit,
+    assigned or guided (引导) alike — what the inbox's 逾期 filter shows."""
+    from app.opinions.inbox import overdue_condition
+    from app.opinions.models import Opinion, OpinionStatus
+    from app.opinions.service import submit_opinion
+
+    today = local_now().date()
+    unit = make_unit(world["tree"]["district_a"])
+    station_staff = make_user(Role.STATION_STAFF, world["station"])
+    unit_staff = make_user(Role.UNIT_STAFF, unit)
+    town = make_user(Role.TOWN_ADMIN, world["tree"]["town_a"])
+    for user in (station_staff, unit_staff, town):
+        user.openid = "oDigest" + uuid.uuid4().hex[:20]
+    statuses = [OpinionStatus.ASSIGNED, OpinionStatus.GUIDED, OpinionStatus.ASSIGNED]
+    deadlines = [today - timedelta(days=1), today - timedelta(days=3), today + timedelta(days=2)]
+    for status, deadline in zip(statuses, deadlines, strict=True):
+        opinion = submit_opinion(
+            station=world["station"], content="楼道灯坏了很久，请尽快维修。", channel="h5"
+        )
+        opinion.status, opinion.deadline, opinion.unit_id = status, deadline, unit.id
+        opinion.accept_due = today + timedelta(days=1)
+    db.session.commit()
+    in_inbox = db.session.scalar(select(func.count()).select_from(Opinion).where(overdue_condition(today)))
+    assert in_inbox == 2
+
+    queue_staff_digests(datetime.combine(today, time(9)))
+    texts = {
+        row.openid: row.data["fields"]["thing3"]
+        for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.like("digest:%")))
+    }
+    assert texts[station_staff.openid] == "承办逾期2条"
+    assert texts[unit_staff.openid] == "待办理3条，已逾期2条"  # the unit's inbox: assigned and guided
+    assert texts[town.openid] == "承办逾期2条"
+
+
 def test_late_announcements_are_made_but_warned_about(app, world):
     soon = _announce(world["station"], [world["on_duty"]], local_now().date() + timedelta(days=1))
     assert "少于规定的提前 3 天" in late_announcement_warning(soon)
