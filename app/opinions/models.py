@@ -79,8 +79,9 @@ class Opinion(TimestampMixin, db.Model):
     # Where progress pushes go: the resident's official-account openid (official account, or an
     # H5 visitor identified through WeChat OAuth) or mini-program openid; NULL: tracking page only.
     push_openid: Mapped[str | None] = mapped_column(String(64))
-    contact_name: Mapped[str] = mapped_column(String(32), default="", server_default="")
-    # Encrypted at rest (app/security/crypto.py); "" when none was given.
+    # The contact the resident left, both encrypted at rest (app/security/crypto.py); "" when
+    # none was given.
+    contact_name: Mapped[str] = mapped_column(EncryptedString, default="", server_default="")
     contact_mobile: Mapped[str] = mapped_column(EncryptedString, default="", server_default="")
     content: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(32))

@@ -136,8 +136,9 @@ class Booking(TimestampMixin, db.Model):
     seat: Mapped[int | None] = mapped_column(Integer)
     resident_id: Mapped[str] = mapped_column(String(64), index=True)
     active_resident: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(32))
-    mobile: Mapped[str] = mapped_column(EncryptedString)  # encrypted at rest (app/security/crypto.py)
+    # The resident's name and number, encrypted at rest (app/security/crypto.py).
+    name: Mapped[str] = mapped_column(EncryptedString)
+    mobile: Mapped[str] = mapped_column(EncryptedString)
     topic: Mapped[str] = mapped_column(String(200), default="", server_default="")
     channel: Mapped[str] = mapped_column(String(16), default="h5", server_default="h5")
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED, server_default="booked")

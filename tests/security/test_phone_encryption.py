@@ -29,8 +29,11 @@ def test_opinion_contact_is_a_token_in_the_database(world):
     opinion = world["opinion"]
     raw = _raw("SELECT contact_mobile FROM opinions WHERE id = :id", id=opinion.id)
     assert RESIDENT_MOBILE not in raw and raw.startswith(crypto.TOKEN_PREFIX)
+    name = _raw("SELECT contact_name FROM opinions WHERE id = :id", id=opinion.id)
+    assert "王" not in name and name.startswith(crypto.TOKEN_PREFIX)
     db.session.expire(opinion)
     assert opinion.contact_mobile == RESIDENT_MOBILE  # the model reads it back in clear
+    assert opinion.contact_name == "王先生"
 
 
 def test_booking_mobile_and_staff_key_hold_no_number(world, make_user):
@@ -41,11 +44,13 @@ def test_booking_mobile_and_staff_key_hold_no_number(world, make_user):
         world["reception"], slot="09:00", name="王大爷", mobile=RESIDENT_MOBILE, staff_user_id=staff.id
     )
     row = db.session.execute(
-        text("SELECT mobile, resident_id, active_resident FROM bookings WHERE id = :id"), {"id": booking.id}
+        text("SELECT mobile, resident_id, active_resident, name FROM bookings WHERE id = :id"),
+        {"id": booking.id},
     ).one()
     assert all(RESIDENT_MOBILE not in value for value in row)
+    assert "王大爷" not in row.name and row.name.startswith(crypto.TOKEN_PREFIX)
     db.session.expire(booking)
-    assert booking.mobile == RESIDENT_MOBILE
+    assert (booking.mobile, booking.name) == (RESIDENT_MOBILE, "王大爷")
 
 
 def test_empty_stays_empty_and_tokens_differ(app):
