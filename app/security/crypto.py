@@ -1,4 +1,4 @@
-"""Residents' phone numbers encrypted at rest: Fernet with a key from the environment.
+"""Residents' phone numbers and names encrypted at rest: Fernet with a key from the environment.
 
 ``FIELD_ENCRYPTION_KEY`` holds one or more Fernet keys (comma-separated, the first encrypts,
 all decrypt: rotate by putting the new key first). Outside production, when it is unset, a
@@ -120,4 +120,6 @@ def init_app(app: Flask) -> None:
     if app.config.get("FIELD_ENCRYPTION_KEY"):
         parse_keys(app.config["FIELD_ENCRYPTION_KEY"])  # a malformed key fails at start, not at first use
     elif app.config["APP_ENV"] != "testing":
-        log.warning("FIELD_ENCRYPTION_KEY 未设置：手机号以由 SECRET_KEY 派生的开发密钥加密，仅供开发使用。")
+        log.warning(
+            "FIELD_ENCRYPTION_KEY 未设置：群众手机号和姓名以由 SECRET_KEY 派生的开发密钥加密，仅供开发使用。"
+        )
