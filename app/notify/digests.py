@@ -115,9 +115,8 @@ def staff_work(user, today: date) -> dict[str, int]:
     should supervise (督办) in their region: counts by kind (empty when nothing)."""
     from app.auth.models import ADMIN_ROLES
     from app.auth.scope import station_ids_under
-    from app.opinions.inbox import late_condition, overdue_condition
+    from app.opinions.inbox import late_condition, overdue_condition, todo_condition
     from app.opinions.models import Opinion, OpinionStatus
-    from app.opinions.pipeline import DEADLINE_STATUSES
 
     STATION_TODO = (OpinionStatus.ACCEPTED, OpinionStatus.CLASSIFIED, OpinionStatus.REPLIED)
 
@@ -134,7 +133,7 @@ def staff_work(user, today: date) -> dict[str, int]:
     elif user.unit_id is not None:
         mine = Opinion.unit_id == user.unit_id
         work = {
-            "待办理": count(mine, Opinion.status.in_(DEADLINE_STATUSES)),
+            "待办理": count(todo_condition(user)),  # what the unit's inbox lists as 待办
             "已逾期": count(mine, overdue_condition(today)),
         }
     elif user.role in ADMIN_ROLES and user.region is not None:
