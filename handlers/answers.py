@@ -55,7 +55,7 @@ def reception_line(reception: ReceptionBrief) -> str:
         f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
         f"{reception.start:%H:%M}-{reception.end:%H:%M} {reception.kind_label}"
     )
-    if reception.topic:
+    if reception.topic and reception.topic != reception.kind_label:  # never "服务日（服务日）"
         line += f"（{reception.topic}）"
     names = reception.deputy_names
     if names:

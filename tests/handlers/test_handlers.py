@@ -243,6 +243,22 @@ def test_duty_at_followed_stations(wx, openid, places):
     assert places["mid"].name in wx.text(openid, f"值班 {places['mid'].code}").content
 
 
+def test_a_reception_line_names_its_topic_once():
+    from datetime import date
+
+    from app.receptions.service import ReceptionBrief
+    from handlers.answers import reception_line
+
+    day = ReceptionBrief(1, date(2026, 12, 15), time(9), time(11, 30), "service_day", "", ("李霞", "顾静"))
+    assert reception_line(day) == "12月15日（周二）09:00-11:30 代表联系服务群众日，代表：李霞、顾静"
+    same = ReceptionBrief(
+        1, date(2026, 12, 15), time(9), time(11, 30), "service_day", "代表联系服务群众日", ()
+    )
+    assert reception_line(same) == "12月15日（周二）09:00-11:30 代表联系服务群众日"
+    topic = ReceptionBrief(1, date(2026, 12, 15), time(9), time(11, 30), "service_day", "老旧小区改造", ())
+    assert reception_line(topic).endswith("代表联系服务群众日（老旧小区改造）")
+
+
 def test_anything_else_gets_the_short_help(wx, openid):
     answer = wx.text(openid, "你好")
     for keyword in ("留言", "进度", "值班", "位置", "菜单"):
