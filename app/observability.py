@@ -128,9 +128,13 @@ def configure_logging(log_format: str, level: str = "INFO") -> None:
     root.setLevel(level)
 
 
+def request_id_from(incoming: str) -> str:
+    """nginx's ``X-Request-ID`` when it looks like one, else a new id."""
+    return incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+
+
 def _start_request() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
     g.request_started = time.perf_counter()
 
 

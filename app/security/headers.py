@@ -42,11 +42,17 @@ PRIVATE_PREFIXES = ("/console/", "/api/v1/staff/")
 PRIVATE_PAGES = ("/console", "/me")
 
 
+def fixed_headers(config) -> list[tuple[str, str]]:
+    """The headers every answer carries (HSTS when enabled): pages here, ``/wechat`` too."""
+    fixed = list(HEADERS.items())
+    if config.get("HSTS_ENABLED"):
+        fixed.append(("Strict-Transport-Security", HSTS))
+    return fixed
+
+
 def _secure_headers(response):
-    for name, value in HEADERS.items():
+    for name, value in fixed_headers(current_app.config):
         response.headers.setdefault(name, value)
-    if current_app.config.get("HSTS_ENABLED"):
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
     private = request.path in PRIVATE_PAGES or request.path.startswith(PRIVATE_PREFIXES)
     if private and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"

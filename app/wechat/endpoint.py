@@ -11,7 +11,6 @@ the request id on every log line and in the answer, the request metrics, securit
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -24,7 +23,7 @@ from werkzeug.wsgi import get_input_stream
 
 from app import observability
 from app.extensions import db
-from app.security.headers import HEADERS
+from app.security.headers import fixed_headers
 from app.wechat import service
 from app.wechat.protocol import (
     MAX_BODY_BYTES,
@@ -41,8 +40,6 @@ PATH = "/wechat"
 SORRY = "系统繁忙，请稍后再试。"
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
-# Answers to WeChat's servers: the app's security headers (CSP and all) still go on them.
-_HEADERS = [(name, value) for name, value in HEADERS.items()]
 
 
 @dataclass(slots=True)
@@ -70,8 +67,7 @@ class Endpoint:
             return self.downstream(environ, start_response)
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET")
-        incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if observability.REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request_id = observability.request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         with self.app.app_context():
             g.request_id = request_id
             try:
@@ -86,7 +82,8 @@ class Endpoint:
             ("Content-Type", f"{mimetype}; charset=utf-8"),
             ("Content-Length", str(len(data))),
             (observability.REQUEST_ID_HEADER, request_id),
-            *_HEADERS,
+            # Answers to WeChat's servers carry the app's security headers (CSP and all) too.
+            *fixed_headers(self.app.config),
         ]
         if answer.status == 405:
             headers.append(("Allow", "GET, HEAD, POST"))

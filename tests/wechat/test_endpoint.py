@@ -284,3 +284,13 @@ def test_an_unexpected_error_outside_the_handlers_is_a_500_not_a_crash(client, a
     monkeypatch.setattr(endpoint, "verify_request", broken)
     response = client.post("/wechat", query_string=_signed(app), data=documented("text").encode())
     assert response.status_code == 500 and response.headers["X-Request-ID"]
+
+
+def test_wechat_answers_carry_hsts_when_the_app_does(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "HSTS_ENABLED", True)
+    response = client.get("/wechat", query_string={**_signed(app), "echostr": "1"})
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert (
+        response.headers["Content-Security-Policy"]
+        == client.get("/healthz").headers["Content-Security-Policy"]
+    )
