@@ -147,10 +147,6 @@ def route(inbound: Inbound) -> Route:
     return Route(handler_for(inbound), key_of(inbound))
 
 
-def is_repeatable(inbound: Inbound) -> bool:
-    return route(inbound).repeatable
-
-
 def registered() -> list[str]:
     """The keys with a handler, for tests and the console."""
     return sorted(_handlers)

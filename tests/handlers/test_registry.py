@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.wechat.protocol import open_message
-from handlers.registry import handler_for, is_repeatable
+from handlers.registry import handler_for, route
 from tests.wechat.sender import documented
 
 
@@ -31,7 +31,7 @@ def _inbound(name: str, **fields):
     ],
 )
 def test_only_handlers_that_only_read_are_repeatable(name, fields, repeatable):
-    assert is_repeatable(_inbound(name, **fields)) is repeatable
+    assert route(_inbound(name, **fields)).repeatable is repeatable
 
 
 def test_a_message_beginning_with_liuyan_goes_to_the_opinion_handler():
