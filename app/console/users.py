@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -146,7 +147,7 @@ def edit(user_id: int):
 
 def _locked_minutes(target: StaffUser) -> int:
     """Minutes left of the account's sign-in lock-out (0: not locked), rounded up."""
-    return -(-seconds_locked(target.username) // 60)
+    return math.ceil(seconds_locked(target.username) / 60)
 
 
 @roles(ADMINS)

@@ -32,8 +32,6 @@ bp.before_request(require_login)
 bp.context_processor(nav_context)
 
 BINDERS = ADMINS | {Role.STATION_STAFF}
-# An admin sees their own account here too and binds it like anyone else's.
-STAFF_ROLES = tuple(r.value for r in PUSHED_STAFF_ROLES)
 STATE_LABELS = {
     "sent": "已发送",
     "queued": "已排队",
@@ -49,7 +47,7 @@ def _target(kind: str, ident: int):
         return get_visible(Deputy, ident, me())
     if kind == "staff" and me().role_enum in ADMINS:
         user = get_visible(StaffUser, ident, me())
-        if user.role in STAFF_ROLES:
+        if user.role in PUSHED_STAFF_ROLES:  # an admin binds their own account like anyone else's
             return user
     raise NotFound("没有找到该人员。")
 
@@ -65,7 +63,7 @@ def bindings():
     staff = []
     if user.role_enum in ADMINS:
         staff_stmt = scoped_select(
-            StaffUser, user, StaffUser.active.is_(True), StaffUser.role.in_(STAFF_ROLES)
+            StaffUser, user, StaffUser.active.is_(True), StaffUser.role.in_(PUSHED_STAFF_ROLES)
         ).order_by(StaffUser.display_name)
         if only_unbound:
             staff_stmt = staff_stmt.where(StaffUser.openid.is_(None))

@@ -165,7 +165,7 @@ def queue_staff_digests(now: datetime) -> tuple[int, list[str]]:
         select(StaffUser)
         .where(
             StaffUser.active.is_(True),
-            StaffUser.role.in_([r.value for r in PUSHED_STAFF_ROLES]),
+            StaffUser.role.in_(PUSHED_STAFF_ROLES),
         )
         .order_by(StaffUser.id)
     ).all()
