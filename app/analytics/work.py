@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, select
 
-from app.analytics.kpi import Filters, month_start, months_between, next_month, place_conditions
+from app.analytics.kpi import Filters, months_between, next_month, place_conditions
 from app.auth.scope import Scope, visible
 from app.extensions import db
 from app.opinions.models import Channel, Opinion
@@ -77,11 +77,13 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
     held = held_condition(today)
     is_service_day = Reception.kind == ReceptionKind.SERVICE_DAY
     out = WorkFigures()
+    months = months_between(f.date_from, f.date_to)
     row = db.session.execute(
         select(
             func.count(),
             func.sum(case((held, 1), else_=0)),
             func.sum(case((and_(held, is_service_day), 1), else_=0)),
+            *_per_month(months, held, is_service_day),
         ).where(*where)
     ).one()
     out.receptions_planned = int(row[0] or 0)
@@ -106,11 +108,16 @@ def work_figures(scope: Scope, f: Filters, today: date) -> WorkFigures:
         .distinct()
     )
     out.deputies_on_duty = int(db.session.scalar(select(func.count()).select_from(on_duty.subquery())) or 0)
-    out.service_days_by_month = {m: 0 for m in months_between(f.date_from, f.date_to)}
-    for day in db.session.scalars(select(Reception.date).where(*where, held, is_service_day)):
-        key = month_start(day)
-        out.service_days_by_month[key] = out.service_days_by_month.get(key, 0) + 1
+    out.service_days_by_month = {m: int(n or 0) for m, n in zip(months, row[3:], strict=True)}
     return out
+
+
+def _per_month(months: list[date], *conditions) -> list:
+    """One SUM per month: how many receptions meeting ``conditions`` fall in that month."""
+    return [
+        func.sum(case((and_(*conditions, Reception.date >= m, Reception.date < next_month(m)), 1), else_=0))
+        for m in months
+    ]
 
 
 class StationName(NamedTuple):
@@ -140,10 +147,8 @@ def service_day_heat(
         held_condition(today),
         Reception.kind == ReceptionKind.SERVICE_DAY,
     )
-    in_month = [and_(Reception.date >= m, Reception.date < next_month(m)) for m in months]
-    per_month = [func.sum(case((condition, 1), else_=0)) for condition in in_month]
     stmt = (
-        select(Station.id, Station.name, *per_month)
+        select(Station.id, Station.name, *_per_month(months))
         .select_from(Station)
         .outerjoin(Reception, held_days)
         .where(visible(Station, scope), *place_conditions(f, Station.id))
