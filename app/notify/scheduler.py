@@ -152,9 +152,22 @@ def _queue_new(openid: str, channel: str, message: messages.Message, key: str) -
     return True
 
 
-def _staff_openid(user) -> str | None:
-    # Bound by a one-time code from the console (app/notify/binding.py); unbound staff are counted.
-    return user.openid or None
+UNBOUND_STAFF = "工作人员未绑定微信"  # the sweeps' count of staff who could not be told
+
+
+def _queue_for_staff(
+    report: SweepReport, users, message: messages.Message, key: Callable[[int], str]
+) -> None:
+    """Queue ``message`` as a template message to each of ``users`` (key ``key(user id)``).
+
+    Staff bind their WeChat with a one-time code from the console (app/notify/binding.py);
+    those who have not are counted in the report, not skipped silently.
+    """
+    for user in users:
+        if not user.openid:
+            report.counts[UNBOUND_STAFF] = report.counts.get(UNBOUND_STAFF, 0) + 1
+            continue
+        report.queued += _queue_new(user.openid, "template", message, key(user.id))
 
 
 def sweep_service_days(now: datetime) -> SweepReport:
@@ -176,19 +189,13 @@ def sweep_service_days(now: datetime) -> SweepReport:
         select(Reception).where(Reception.needs_confirmation.is_(True), Reception.date >= now.date())
     ).all()
     report.counts["待确认"] = len(moved)
-    unreachable = 0
+    report.counts[UNBOUND_STAFF] = 0
     for reception in moved:
         staff = db.session.scalars(
             select(StaffUser).where(StaffUser.station_id == reception.station_id, StaffUser.active.is_(True))
         ).all()
-        for user in staff:
-            openid = _staff_openid(user)
-            if openid is None:
-                unreachable += 1
-                continue
-            key = f"moved:{reception.id}:{user.id}"
-            report.queued += _queue_new(openid, "template", messages.moved_day_notice(reception), key)
-    report.counts["工作人员未绑定微信"] = unreachable
+        notice = messages.moved_day_notice(reception)
+        _queue_for_staff(report, staff, notice, lambda user_id, r=reception: f"moved:{r.id}:{user_id}")
     return report
 
 
@@ -352,21 +359,17 @@ def sweep_overdue_opinions(now: datetime) -> SweepReport:
     report = SweepReport("逾期督办")
     marked = sweep_overdue(now.date())
     report.counts["新逾期"] = len(marked)
-    unreachable = 0
+    report.counts[UNBOUND_STAFF] = 0
     for opinion in marked:
-        staff = []
-        if opinion.unit_id is not None:
-            staff = db.session.scalars(
-                select(StaffUser).where(StaffUser.unit_id == opinion.unit_id, StaffUser.active.is_(True))
-            ).all()
-        for user in staff:
-            openid = _staff_openid(user)
-            if openid is None:
-                unreachable += 1
-                continue
-            key = f"overdue:{opinion.id}:{user.id}:{opinion.deadline}"
-            report.queued += _queue_new(openid, "template", messages.overdue_notice(opinion), key)
-    report.counts["工作人员未绑定微信"] = unreachable
+        if opinion.unit_id is None:
+            continue
+        staff = db.session.scalars(
+            select(StaffUser).where(StaffUser.unit_id == opinion.unit_id, StaffUser.active.is_(True))
+        ).all()
+        notice = messages.overdue_notice(opinion)
+        _queue_for_staff(
+            report, staff, notice, lambda user_id, o=opinion: f"overdue:{o.id}:{user_id}:{o.deadline}"
+        )
     return report
 
 
@@ -397,7 +400,7 @@ def sweep_staff_digest(now: datetime) -> SweepReport:
     report = SweepReport("工作人员每日提醒")
     queued, unbound = queue_staff_digests(now)
     report.queued = queued
-    report.counts["工作人员未绑定微信"] = len(unbound)
+    report.counts[UNBOUND_STAFF] = len(unbound)
     if unbound:
         report.notes.append("未绑定微信：" + "、".join(unbound[:10]) + ("等" if len(unbound) > 10 else ""))
     return report

@@ -108,3 +108,53 @@ def test_one_lock_holder_at_a_time(app):
         finally:
             first.release()
             second.release()
+
+
+def test_staff_sweeps_tell_each_bound_staff_member_once_and_count_the_unbound(
+    app, region_tree, make_station, make_unit, make_user
+):
+    """待确认 service days go to the station's staff, 逾期 opinions to the unit's; twice sends nothing new."""
+    from app.notify.scheduler import UNBOUND_STAFF, run_sweep
+    from app.opinions.pipeline import perform
+    from app.opinions.service import submit_opinion
+    from app.receptions.models import Reception
+    from app.receptions.service import ServiceDayDefaults, generate_service_days
+
+    tree = region_tree()
+    station = make_station(tree["village_a"])
+    unit = make_unit(tree["district_a"], name="A区住建局")
+    station_bound, station_unbound = make_user("station_staff", station), make_user("station_staff", station)
+    unit_bound, unit_unbound = make_user("unit_staff", unit), make_user("unit_staff", unit)
+    make_user("unit_staff", unit).active = False  # a former colleague: never told
+    station_bound.openid, unit_bound.openid = "oStationStaff000000000000001", "oUnitStaff000000000000000001"
+
+    now = local_now()
+    generate_service_days(f"{now:%Y-%m}", ServiceDayDefaults.from_config(app.config))
+    moved = db.session.scalars(select(Reception).where(Reception.station_id == station.id)).first()
+    moved.date, moved.needs_confirmation = now.date() + timedelta(days=3), True
+
+    opinion = submit_opinion(
+        station=station, content="小区门口的路灯坏了两个星期", channel="wechat", resident_id="oR1"
+    )
+    perform(opinion, "accept", station_bound)
+    perform(opinion, "classify", station_bound, {"category": "urban"})
+    perform(opinion, "assign", make_user("town_admin", tree["town_a"]), {"unit_code": unit.code})
+    db.session.commit()
+    after_deadline = datetime.combine(opinion.deadline + timedelta(days=1), time(9, 0))
+
+    days = run_sweep("service_days", now)
+    overdue = run_sweep("overdue", after_deadline)
+    assert days.counts["待确认"] >= 1 and days.counts[UNBOUND_STAFF] >= 1
+    assert overdue.counts["新逾期"] == 1 and overdue.counts[UNBOUND_STAFF] == 1
+    moved_rows = select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.like("moved:%"))
+    keys = set(db.session.scalars(moved_rows))
+    assert f"moved:{moved.id}:{station_bound.id}" in keys
+    assert not any(key.endswith(f":{station_unbound.id}") for key in keys)
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedup_key.like("overdue:%"))).all()
+    assert [(row.openid, row.dedup_key) for row in rows] == [
+        (unit_bound.openid, f"overdue:{opinion.id}:{unit_bound.id}:{opinion.deadline}")
+    ]
+    assert unit_unbound.openid is None
+
+    assert run_sweep("service_days", now).queued == 0
+    assert run_sweep("overdue", after_deadline).queued == 0
