@@ -11,7 +11,9 @@ Targets (issue 4, a 2-core machine): p99 under 100 ms, zero errors, at least 0.3
 endpoint's throughput. The load generator runs on the same machine and takes CPU from both.
 
 ``--floor`` also serves ``wechat_floor.py``, the same pushes' statements on raw WSGI and raw
-psycopg with nothing else, as a reference for what any Python endpoint could reach here.
+psycopg with nothing else, as a reference for what any Python endpoint could reach here, and
+``wechat_floor_intake.py``, that floor with each 留言 handled by the app: what a lean endpoint
+keeping the opinion intake shared with the H5 pages and the mini-program could reach.
 """
 
 from __future__ import annotations
@@ -359,7 +361,8 @@ def main() -> None:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also serve scripts/bench/wechat_floor.py: a lower bound (each push's own statements, no more)",
+        help="also serve scripts/bench/wechat_floor.py (each push's own statements, no more) and "
+        "wechat_floor_intake.py (the same, each 留言 handled by the app)",
     )
     args = parser.parse_args()
 
@@ -393,7 +396,10 @@ def main() -> None:
         bare = "scripts.bench.wechat_endpoint:bare_app"
         servers_under_test = [("/wechat", "wsgi:app"), ("bare Flask", bare)]
         if args.floor:
-            servers_under_test.insert(1, ("floor", "scripts.bench.wechat_floor:app"))
+            servers_under_test[1:1] = [
+                ("floor", "scripts.bench.wechat_floor:app"),
+                ("floor+留言", "scripts.bench.wechat_floor_intake:app"),
+            ]
         for label, target in servers_under_test:
             process = serve(target, env, args, workdir)
             port = process.port
@@ -425,6 +431,8 @@ def main() -> None:
             print(
                 f"ratio floor : bare = {floor:.2f}  (a lower bound: each push's own statements, nothing else)"
             )
+            floor = results["floor+留言"]["rate"] / results["bare Flask"]["rate"]
+            print(f"ratio floor+留言 : bare = {floor:.2f}  (the floor, but each 留言 handled by the app)")
         print(f"\nCPU ms per push  {'gunicorn':>9} {'postgres':>9} {'mock API':>9}")
         for label, r in results.items():
             cpu = r["cpu"]

@@ -8,11 +8,15 @@ connection in autocommit run the push's statements: a SCAN's follow upsert (as
 the push's row in ``wechat_inbound`` under its dedup key. ``wechat_endpoint.py --floor``
 serves it beside the app and the bare endpoint, under the same gunicorn command and config:
 its ratio to the bare endpoint bounds what the endpoint can reach on the machine.
+
+``wechat_floor_intake.py`` serves the same floor with one difference: each 留言 is handled
+by the real app.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 import time
@@ -74,6 +78,10 @@ def _answer(start_response, status: str, body: bytes, mimetype: str = "text/plai
 
 
 def floor(environ, start_response):
+    return _floor(environ, start_response, None)
+
+
+def _floor(environ, start_response, opinions):
     args = dict(parse_qsl(environ.get("QUERY_STRING", "")))
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     expected = hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()  # noqa: S324
@@ -82,6 +90,9 @@ def floor(environ, start_response):
     body = environ["wsgi.input"].read(min(int(environ.get("CONTENT_LENGTH") or 0), 64 * 1024))
     fields = {child.tag: child.text or "" for child in fromstring(body, forbid_dtd=True)}
     openid, msg_type = fields["FromUserName"], fields["MsgType"]
+    if opinions is not None and fields.get("Content", "").startswith("留言"):
+        environ["wsgi.input"] = io.BytesIO(body)
+        return opinions(environ, start_response)
     event = fields.get("Event", "").lower()
     now = datetime.now(UTC)
     conn = _connection()
