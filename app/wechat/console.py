@@ -54,15 +54,76 @@ def _menu_buttons() -> list[dict]:
     return buttons
 
 
+# What each push was and what the endpoint did with it (the audit row's ``msg_type``/``event``
+# and ``action``), in the words the log shows staff; an unknown code is shown as it is.
+TYPE_LABELS = {
+    "text": "文字",
+    "image": "图片",
+    "voice": "语音",
+    "video": "视频",
+    "shortvideo": "小视频",
+    "location": "位置",
+    "link": "链接",
+    "subscribe": "关注公众号",
+    "unsubscribe": "取消关注",
+    "scan": "扫码",
+    "click": "点击菜单",
+    "view": "菜单链接",
+    "location_select": "选择位置",
+    "templatesendjobfinish": "模板消息回执",
+}
+ACTION_LABELS = {
+    "subscribed": "欢迎关注",
+    "subscribed_station": "关注公众号及站点",
+    "followed_station": "关注站点",
+    "scan_unknown": "二维码未识别",
+    "unsubscribed": "已取消关注",
+    "help": "回复使用说明",
+    "duty": "回复接待安排",
+    "duty_no_station": "提示先关注站点",
+    "nearest": "回复附近站点",
+    "find_howto": "提示发送位置",
+    "location_invalid": "位置未识别",
+    "location_select": "不回复",
+    "my_stations": "回复关注的站点",
+    "opinion_created": "留言已登记",
+    "opinion_refused": "留言未通过",
+    "opinion_ask_station": "请选择站点",
+    "opinion_no_station": "提示先关注站点",
+    "opinion_howto": "提示留言方法",
+    "progress_one": "回复办理进度",
+    "progress_list": "回复我的留言",
+    "progress_none": "暂无留言",
+    "progress_not_found": "未找到该编号",
+    "subscription": "订阅设置已更新",
+    "subscription_show": "回复订阅设置",
+    "subscription_refused": "订阅设置未更新",
+    "bind_refused": "绑定未成功",
+    "menu_view": "打开菜单链接",
+    "template_report": "记录送达结果",
+    "template_report_invalid": "回执无效",
+    "ignored": "不处理",
+    "failed": "处理出错",
+}
+ACTION_PREFIX_LABELS = {"bound_": "微信已绑定", "media_": "回复暂不支持的消息类型"}
+
+
+def action_label(action: str) -> str:
+    """A push's ``action`` code in words (``bound_deputy`` and ``media_image`` by their prefix)."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    by_prefix = (label for prefix, label in ACTION_PREFIX_LABELS.items() if action.startswith(prefix))
+    return next(by_prefix, action)
+
+
 def _said(row: InboundMessage) -> str:
     """What the tester did, in words, from the audit row."""
     if row.msg_type == "text":
         return row.summary
     if row.msg_type == "location":
         return f"[位置] {row.summary}"
-    labels = {"subscribe": "关注公众号", "unsubscribe": "取消关注", "scan": "扫码", "click": "点击菜单"}
-    label = labels.get(row.event, row.event or row.msg_type)
-    return f"{label} {row.summary}".strip()
+    kind = row.event or row.msg_type
+    return f"{TYPE_LABELS.get(kind, kind)} {row.summary}".strip()
 
 
 def _log(openid: str) -> list[dict]:
@@ -70,10 +131,12 @@ def _log(openid: str) -> list[dict]:
         {
             "at": to_local(row.received_at).isoformat(timespec="seconds"),
             "type": row.event or row.msg_type,
+            "type_label": TYPE_LABELS.get(row.event or row.msg_type, row.event or row.msg_type),
             "said": _said(row),
             "summary": row.summary,
             "reply": row.reply,
             "action": row.action,
+            "action_label": action_label(row.action),
             "ref": row.ref,
         }
         for row in recent_pushes(openid)

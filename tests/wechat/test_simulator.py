@@ -60,6 +60,41 @@ def test_scan_then_leave_an_opinion_and_get_its_tracking_number(setup, login, cl
     opinion = db.session.scalar(select(Opinion).where(Opinion.resident_id == "sim-test-resident"))
     assert opinion.tracking_no in answer["reply"]
     assert answer["log"][0]["action"] == "opinion_created"
+    assert (answer["log"][0]["type_label"], answer["log"][0]["action_label"]) == ("文字", "留言已登记")
+    page = client.get("/console/wechat/simulator?openid=sim-test-resident").get_data(as_text=True)
+    assert f"留言已登记 {opinion.tracking_no}" in page and "关注站点" in page
+    assert "opinion_created" not in page
+
+
+def test_every_action_the_handlers_record_has_words():
+    """A new handler outcome without a label would show its code to staff."""
+    import ast
+    from pathlib import Path
+
+    from app.wechat.console import action_label
+
+    def recorded(node: ast.AST) -> str | None:
+        # Outcome(reply, "action", …) / Outcome(…, action="…"); f"bound_{kind}" counts by its prefix.
+        arg = node.args[1] if len(node.args) > 1 else None
+        arg = next((k.value for k in node.keywords if k.arg == "action"), arg)
+        if isinstance(arg, ast.Subscript):  # f"media_{kind}"[:48]
+            arg = arg.value
+        if isinstance(arg, ast.Constant):
+            return arg.value
+        if isinstance(arg, ast.JoinedStr) and isinstance(arg.values[0], ast.Constant):
+            return arg.values[0].value + "x"
+        return None
+
+    root = Path(__file__).resolve().parents[2]
+    codes = set()
+    for source in [*root.joinpath("handlers").glob("*.py"), *root.joinpath("app", "wechat").glob("*.py")]:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Outcome":
+                codes.add(recorded(node))
+    codes.discard(None)
+    assert {"opinion_created", "help", "followed_station", "ignored", "bound_x", "media_x"} <= codes
+    assert {code for code in codes if action_label(code) == code} == set()
+    assert action_label("failed") == "处理出错"  # recorded by the endpoint itself, not an Outcome
 
 
 def test_location_and_menu(setup, login, client):

@@ -68,6 +68,10 @@ def test_scan_and_leave_an_opinion_in_the_simulator(live_app, live_server, phone
 
     page.click(".wxsim-menu-btn:has-text('办理进度')")
     page.wait_for_selector(f"#wxsim-chat li.them:has-text('{tracking_no}') >> nth=1")
+    # The log under the phone says in words what came in and what was done with it.
+    page.wait_for_selector(f"#wxsim-log tr:has-text('留言已登记 {tracking_no}')")
+    log = page.inner_text("#wxsim-log")
+    assert "点击菜单" in log and "回复我的留言" in log and "opinion_created" not in log
     assert page.js_errors == []
 
     with live_app.app_context():

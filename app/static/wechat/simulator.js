@@ -42,7 +42,7 @@
       }
       rows.forEach(function (row) {
         var tr = body.insertRow();
-        [row.at.slice(11, 19), row.type, row.said, row.action + " " + row.ref].forEach(function (value) {
+        [row.at.slice(11, 19), row.type_label, row.said, row.action_label + " " + row.ref].forEach(function (value) {
           tr.insertCell().textContent = value;
         });
       });
