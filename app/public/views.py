@@ -6,7 +6,7 @@ signed anonymous id, remembered in a cookie; bookings and opinions belong to tha
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db, limiter
@@ -77,6 +77,12 @@ def _page_arg() -> int:
 
 def _not_found(message: str):
     return render_template("public/not_found.html", message=message), 404
+
+
+# Browsers (and "add to home screen") ask for these at the site root whatever the page says.
+@bp.get('/<any("favicon.ico", "apple-touch-icon.png"):name>')
+def root_icon(name: str):
+    return send_from_directory(current_app.static_folder, name, max_age=7 * 24 * 3600)
 
 
 @bp.get("/")

@@ -66,3 +66,17 @@ def test_unknown_region_says_so(client, stations):
     html = _html(client, "region=NOSUCH")
     assert "未找到区域代码" in html
     assert "共 0 个家站点" in html
+
+
+def test_site_icons_are_served_from_the_app(client):
+    """Browsers ask for /favicon.ico by themselves; pages point at the SVG icon (no external asset)."""
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+    assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    touch = client.get("/apple-touch-icon.png")
+    assert touch.status_code == 200 and touch.mimetype == "image/png"
+    assert client.get("/favicon.png").status_code == 404
+    for page in ("/", "/console/login", "/no-such-page"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'rel="icon" href="/static/favicon.svg"' in html, page
+    assert client.get("/static/favicon.svg").mimetype == "image/svg+xml"

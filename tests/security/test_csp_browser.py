@@ -87,17 +87,26 @@ def _seed(app) -> dict:
 
 
 class Watch:
-    """Collects CSP violations (events and console errors) and JS errors of one page."""
+    """Collects CSP violations (events and console errors) and JS errors of one page.
+
+    Also every resource a page asked for and did not get (a stylesheet, script, image or the
+    icon browsers fetch by themselves): the console reports each as "Failed to load resource".
+    A page that is itself a 404 (a test of the not-found page) does not count.
+    """
 
     def __init__(self, page) -> None:
         self.page = page
         self.console: list[str] = []
+        self.missing: list[str] = []
         page.add_init_script(COLLECT)
         page.on("console", self._on_console)
 
     def _on_console(self, message) -> None:
         if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
             self.console.append(message.text)
+        url = (message.location or {}).get("url", "")
+        if message.text.startswith("Failed to load resource") and url != self.page.url:
+            self.missing.append(f"{url} ({message.text}) on {self.page.url}")
 
     def visit(self, url: str):
         response = self.page.goto(url)
@@ -192,6 +201,7 @@ def test_no_csp_violations_anywhere(live_app, live_server, phone_page, desktop_p
     assert all(ok for _src, ok in images), images
     assert not desktop_page.js_errors, desktop_page.js_errors
     assert not found, found
+    assert phone.missing + desk.missing == []
 
 
 @pytest.mark.browser
