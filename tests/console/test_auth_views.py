@@ -32,7 +32,23 @@ def test_login_and_dashboard(client, world: World):
     assert response.status_code == 302 and response.headers["Location"] == "/console/"
     body = client.get("/console/").get_data(as_text=True)
     assert "您好" in body and user.role_label in body and world.own.town.name in body
-    assert "意见办理" in body  # placeholders for later issues
+    assert "意见办理" in body and "即将开放" not in body
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_dashboard_cards_lead_to_pages_the_role_can_open(client, world: World, role: Role):
+    """Each 工作事项 card is a working page for this role: no dead link, no "coming soon"."""
+    import re
+
+    post_login(client, world.actors[role].username, PASSWORD)
+    body = client.get("/console/").get_data(as_text=True)
+    cards = body[body.index("<h2>工作事项</h2>") :]
+    links = re.findall(r'<a class="card" href="([^"]+)"', cards)
+    assert "/console/opinions/" in links or any(link.startswith("/console/opinions") for link in links)
+    for link in links:
+        assert client.get(link).status_code == 200, (role, link)
+    if role in (Role.CITY_ADMIN, Role.STATION_STAFF):
+        assert len(links) == 7  # 意见办理, 民意研判, 接待活动, 活动台账, 履职未达标, 星级评定, 导出
 
 
 @pytest.mark.parametrize("which", ["wrong_password", "unknown_user", "inactive"])
