@@ -49,6 +49,11 @@ def test_dashboard_cards_lead_to_pages_the_role_can_open(client, world: World, r
         assert client.get(link).status_code == 200, (role, link)
     if role in (Role.CITY_ADMIN, Role.STATION_STAFF):
         assert len(links) == 7  # 意见办理, 民意研判, 接待活动, 活动台账, 履职未达标, 星级评定, 导出
+    if role == Role.DEPUTY:  # their own 履职档案 first, and no "管辖范围" of their own name
+        deputy = world.actors[role].deputy
+        assert links[0] == f"/console/ledger/archive/{deputy.id}" and "我的履职档案" in cards
+        assert deputy.name in client.get(links[0]).get_data(as_text=True)
+        assert "管辖范围" not in body and "本人的履职记录" in body
 
 
 @pytest.mark.parametrize("which", ["wrong_password", "unknown_user", "inactive"])
