@@ -33,7 +33,11 @@
         animation: false,
         indexAxis: horizontal ? "y" : "x",
         interaction: { mode: "nearest", intersect: spec.type !== "line", axis: horizontal ? "y" : "x" },
-        scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+        // Every chart counts things (opinions, words, service days): whole-number ticks only.
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { beginAtZero: true, ticks: { precision: 0 } }
+        },
         plugins: { legend: { display: datasets.length > 1 } },
         onClick: function (event, elements) {
           if (!elements.length || !spec.links || !spec.links.length) { return; }
