@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import PUSHED_STAFF_ROLES, Role, StaffUser
@@ -22,7 +22,7 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.notify.binding import bind_url, create_binding, open_binding_of, unbind
 from app.notify.models import WeChatBinding
-from app.notify.scheduler import _reminder_receptions, planned_reminders
+from app.notify.scheduler import _reminder_receptions, lead_label, planned_reminders, reminder_leads
 from app.receptions.models import Reception
 from app.stations.models import Placement
 from app.timeutil import local_now, to_local
@@ -39,7 +39,6 @@ STATE_LABELS = {
     "unbound": "未绑定微信",
     "missed": "已由后一次提醒代替",
 }
-LEAD_LABELS = {"3d": "提前三天", "eve": "前一天晚上", "morning": "当天早上"}
 
 
 def _target(kind: str, ident: int):
@@ -153,7 +152,7 @@ def reminders():
         plan=plan,
         receptions=receptions,
         state_labels=STATE_LABELS,
-        lead_labels=LEAD_LABELS,
+        leads={lead: lead_label(lead, current_app.config) for lead in reminder_leads(current_app.config)},
         days=days,
     )
 

@@ -199,13 +199,29 @@ def sweep_service_days(now: datetime) -> SweepReport:
     return report
 
 
+def reminder_leads(config) -> list[str]:
+    """The configured leads (``REMINDER_LEADS``): ``3d``, ``6h``, ``eve``, ``morning``."""
+    return [x.strip() for x in str(config.get("REMINDER_LEADS", "3d,eve,morning")).split(",") if x.strip()]
+
+
+def lead_label(lead: str, config) -> str:
+    """A lead in the staff's words: 提前 3 天, 提前 6 小时, 前一天 19:00, 当天 07:30."""
+    if lead == "eve":
+        return f"前一天 {config.get('REMINDER_EVENING', '19:00')}"
+    if lead == "morning":
+        return f"当天 {config.get('REMINDER_MORNING', '07:30')}"
+    if lead[:-1].isdigit() and lead[-1:] in ("d", "h"):
+        return f"提前 {int(lead[:-1])} {'天' if lead.endswith('d') else '小时'}"
+    return lead  # not a lead reminder_moments knows: it is never sent, and shown as written
+
+
 def reminder_moments(reception, config) -> dict[str, datetime]:
     """When each configured lead's reminder is due (local time) for a reception."""
     start = datetime.combine(reception.date, reception.start)
     evening = time.fromisoformat(config.get("REMINDER_EVENING", "19:00"))
     morning = time.fromisoformat(config.get("REMINDER_MORNING", "07:30"))
     moments = {}
-    for lead in (x.strip() for x in str(config.get("REMINDER_LEADS", "3d,eve,morning")).split(",")):
+    for lead in reminder_leads(config):
         if lead == "eve":
             moments[lead] = datetime.combine(reception.date - timedelta(days=1), evening)
         elif lead == "morning":

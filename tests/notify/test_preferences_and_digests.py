@@ -148,6 +148,18 @@ def test_every_placed_deputy_is_reminded_of_a_service_day_once_per_lead(app, wor
     assert states[("郑代表", "eve")] == "unbound" and states[("吴代表", "3d")] == "missed"
 
 
+def test_the_reminders_page_says_when_in_words(app, world, make_user, login, client, monkeypatch):
+    """The leads as staff read them (提前 3 天, 前一天 19:00, 当天 07:30), never as config codes."""
+    _announce(world["station"], [world["on_duty"]], local_now().date() + timedelta(days=5))
+    login(make_user(Role.STATION_STAFF, world["station"]))
+    page = client.get("/console/notify/reminders").get_data(as_text=True)
+    assert "（提前 3 天、前一天 19:00、当天 07:30）" in page and "3d" not in page and "morning" not in page
+    assert "周代表" in page
+    monkeypatch.setitem(app.config, "REMINDER_LEADS", "2d, 6h")
+    page = client.get("/console/notify/reminders").get_data(as_text=True)
+    assert "（提前 2 天、提前 6 小时）" in page
+
+
 def test_staff_digest_reaches_bound_station_staff_with_work_and_lists_the_unbound(app, world, make_user):
     from app.opinions.service import submit_opinion
 
