@@ -25,7 +25,7 @@ from app.ledger.models import (
     FixedContact,
 )
 from app.receptions.models import Reception, ReceptionDuty, ReceptionKind, ReceptionStatus
-from app.receptions.service import third_tuesday
+from app.receptions.service import service_day_for
 from app.regions.models import Region
 from app.stations.models import Station
 from app.timeutil import local_now
@@ -117,7 +117,7 @@ def _seed_station(station: Station, year: int, today: date, rng: random.Random, 
     written = 0
     skipped_month = 7 if index % 2 else None  # an imperfect station misses July
     for month in range(1, 13):
-        day = third_tuesday(year, month)
+        day, _moved = service_day_for(year, month)  # confirmed by staff on the day it moved to
         if day >= today or month == skipped_month:
             continue
         key = f"{year:04d}-{month:02d}"

@@ -61,7 +61,7 @@ from app.deputies.models import Deputy
 from app.extensions import db
 from app.ledger.archive import StationYearFacts, station_year_facts_many
 from app.opinions.models import Opinion, OpinionStatus
-from app.receptions.service import third_tuesday
+from app.receptions.service import service_day_for
 from app.stations.models import Placement, Station
 from app.timeutil import local_day_start, to_local
 
@@ -205,8 +205,9 @@ def _names(deputies: list[Deputy]) -> str:
 
 
 def service_days(f: Facts) -> AutoScore:
-    # 附件3 联系群众 2: 每月组织“代表联系服务群众日”活动不少于1次 (4分).
-    due = [m for m in range(1, 13) if third_tuesday(f.period.year, m) <= f.period.until]
+    # 附件3 联系群众 2: 每月组织“代表联系服务群众日”活动不少于1次 (4分). A month is due once its
+    # service day has come: the third Tuesday, or the working day it moved to (春节 2026: 2月24日).
+    due = [m for m in range(1, 13) if service_day_for(f.period.year, m)[0] <= f.period.until]
     held = {m for m, n in f.ledger.service_days_by_month.items() if n > 0}
     if not due:
         return AutoScore(Decimal(4), "本年尚无应开展服务日的月份。")

@@ -240,3 +240,18 @@ def test_demo_station_page_shows_its_deputies(client, demo):
     page = response.get_data(as_text=True)
     assert report.demo_station_name in page
     assert _users()["deputy"].deputy.name in page
+
+
+def test_every_demo_service_day_is_on_a_working_day():
+    """The demo's history follows the rule it demonstrates: a third Tuesday that is a holiday
+    (春节 2026: 2月17日) was held on the working day it moved to."""
+    from app.receptions.models import Reception, ReceptionKind
+    from app.receptions.service import service_day_for
+    from app.workdays.service import is_workday
+
+    held = db.session.execute(
+        select(Reception.date, Reception.service_month).where(Reception.kind == ReceptionKind.SERVICE_DAY)
+    ).all()
+    assert len(held) > 12
+    assert [day for day, _month in held if not is_workday(day)] == []
+    assert all(day == service_day_for(day.year, int(month[5:]))[0] for day, month in held if month)

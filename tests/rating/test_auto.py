@@ -96,3 +96,12 @@ def test_partial_credit_rounds_down_to_half_points():
     assert floor_half(Decimal("2.25")) == Decimal("2.0")
     assert floor_half(Decimal("2.7")) == Decimal("2.5")
     assert floor_half(Decimal("1.5")) == Decimal("1.5")
+
+
+def test_a_month_is_due_once_its_moved_service_day_has_come(make_region, make_station):
+    """2026's February service day moved from 春节 (2月17日) to 2月24日: on the 20th only January is due."""
+    from datetime import date
+
+    station = make_station(make_region(make_region(make_region(None, "春市"), "春区"), "春镇"))
+    assert "应开展 1 个月" in auto_scores(station, 2026, date(2026, 2, 20))["service_days"].evidence
+    assert "应开展 2 个月" in auto_scores(station, 2026, date(2026, 2, 24))["service_days"].evidence
