@@ -30,11 +30,13 @@ def _exception(day: date) -> CalendarDay | None:
 
 
 def is_workday(day: date) -> bool:
-    """Whether ``day`` is a working day in the work calendar."""
-    row = _exception(day)
-    if row is not None:
-        return row.is_workday
-    return day.weekday() < 5
+    """Whether ``day`` is a working day in the work calendar.
+
+    Read from the year's exceptions (cached like ``add_workdays``' window): a rating of every
+    station asks it for each month's service day, which would otherwise be a query each.
+    """
+    flags = _workday_flags(date(day.year, 1, 1), date(day.year, 12, 31))
+    return flags.get(day, day.weekday() < 5)
 
 
 def holiday_name(day: date) -> str:

@@ -46,3 +46,29 @@ def test_staff_edit_survives_sync(app, db_session):
     assert not is_workday(date(2026, 12, 1))
     reset_day(date(2026, 12, 1))
     assert is_workday(date(2026, 12, 1))
+
+
+def test_a_year_of_questions_is_one_query(app, db_session):
+    """is_workday reads the year's exceptions once (a city's rating asks it thousands of times)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    is_workday(date(2025, 6, 1))  # another year: its own window
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        answers = [is_workday(date(2026, 1, 1) + timedelta(days=n)) for n in range(365)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "calendar_days" in s]) <= 1
+    import chinese_calendar
+
+    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(365)]
+    assert answers == [chinese_calendar.is_workday(day) for day in days]  # the library it was seeded from
