@@ -55,8 +55,9 @@ class InboundMessage(db.Model):
     """One message or event WeChat pushed, once: the dedup key and the audit record in one row.
 
     WeChat retries a push it got no answer to within 5 s and sometimes delivers twice; the
-    unique ``dedup_key`` (``msg:<MsgId>`` or ``evt:<openid>:<CreateTime>:<event>``) makes the
-    second delivery find this row and answer with the stored ``reply`` instead of acting again.
+    unique ``dedup_key`` (``msg:<MsgId>``, or for an event
+    ``evt:<openid>:<CreateTime>:<event>[:<EventKey or MsgID>]``) makes the second delivery
+    find this row and answer with the stored ``reply`` instead of acting again.
     """
 
     __tablename__ = "wechat_inbound"

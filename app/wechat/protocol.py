@@ -60,11 +60,21 @@ class Inbound:
 
     @property
     def dedup_key(self) -> str:
-        """``msg:<MsgId>`` for messages; events have none, so sender + CreateTime + event."""
+        """``msg:<MsgId>`` for messages; events have none, so sender + CreateTime + event.
+
+        An event's key also carries what sets it apart from another of the same second: its
+        ``EventKey`` (two menu buttons tapped within a second are two questions, not one
+        delivered twice) or its ``MsgID`` (the delivery reports of two template messages).
+        WeChat's retries repeat all of these, so they still find the first delivery.
+        """
         msg_id = self.fields.get("MsgId") or self.fields.get("MsgID")
         if self.msg_type != "event" and msg_id:
             return f"msg:{msg_id}"
-        return f"evt:{self.openid}:{self.fields.get('CreateTime', '')}:{self.event or self.msg_type}"
+        key = f"evt:{self.openid}:{self.fields.get('CreateTime', '')}:{self.event or self.msg_type}"
+        which = str(self.fields.get("EventKey") or msg_id or "")
+        if len(which) > 40:  # a VIEW's URL: its digest keeps the key short and still distinct
+            which = hashlib.sha1(which.encode("utf-8")).hexdigest()  # noqa: S324 - an identifier
+        return f"{key}:{which}" if which else key
 
 
 def verify_request(token: str, args) -> None:

@@ -101,7 +101,7 @@ def _floor(environ, start_response, opinions):
         if conn.execute(_FOLLOW, follow).fetchone() is None:
             conn.execute(_SUBSCRIBER, follow)
             conn.execute(_FOLLOW, follow)
-        key = f"evt:{openid}:{fields['CreateTime']}:{event}"
+        key = f"evt:{openid}:{fields['CreateTime']}:{event}:{fields.get('EventKey', '')}"
     else:
         conn.execute(_FOLLOWED, {"openid": openid}).fetchall()
         key = f"msg:{fields['MsgId']}"

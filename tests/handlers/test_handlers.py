@@ -291,6 +291,18 @@ def test_menu_clicks_with_a_followed_station(wx, openid, places):
     assert "暂无接待安排" in wx.click(openid, "DUTY").content
 
 
+def test_two_buttons_tapped_in_one_second_get_their_own_answers(wx, openid):
+    """Events have no MsgId: the dedup key tells them apart by EventKey, not only by the second."""
+    at = 1_800_000_000
+    progress = wx.post(documented("event_click", FromUserName=openid, CreateTime=at, EventKey="MY_PROGRESS"))
+    find = wx.post(documented("event_click", FromUserName=openid, CreateTime=at, EventKey="FIND_STATION"))
+    assert "还没有留言" in progress.content and "位置" in find.content
+    again = wx.post(documented("event_click", FromUserName=openid, CreateTime=at, EventKey="FIND_STATION"))
+    assert again.content == find.content  # WeChat's retry of the second tap: answered as it was
+    rows = db.session.scalars(select(InboundMessage).where(InboundMessage.openid == openid)).all()
+    assert sorted((row.action, row.deliveries) for row in rows) == [("find_howto", 2), ("progress_none", 1)]
+
+
 def test_view_is_logged_only(wx, openid):
     xml = documented("event_view", FromUserName=openid, EventKey="http://jzd.test/s/abcdef")
     assert wx.post(xml).is_success

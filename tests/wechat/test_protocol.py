@@ -100,12 +100,31 @@ def test_dedup_keys_messages_by_msgid_and_events_by_sender_time_event():
     scan = open_message(
         documented("event_scan", FromUserName="oA", CreateTime=1700000000).encode(), {}, crypto=None
     )
-    assert scan.dedup_key == "evt:oA:1700000000:scan"
+    assert scan.dedup_key == "evt:oA:1700000000:scan:SCENE_VALUE"  # + its EventKey (the scene)
     # The qrscene subscribe keeps WeChat's own event name in the key.
     sub = open_message(
         documented("event_subscribe_qrscene", FromUserName="oA", CreateTime=1).encode(), {}, crypto=None
     )
-    assert sub.message.event == "subscribe_scan" and sub.dedup_key == "evt:oA:1:subscribe"
+    assert sub.message.event == "subscribe_scan" and sub.dedup_key == "evt:oA:1:subscribe:qrscene_123123"
+    plain = open_message(
+        documented("event_subscribe", FromUserName="oA", CreateTime=1).encode(), {}, crypto=None
+    )
+    assert plain.dedup_key == "evt:oA:1:subscribe"
+
+
+def test_events_of_one_second_are_told_apart_by_their_key():
+    """Two menu buttons tapped within a second, or two template reports: not one push twice."""
+
+    def key(sample: str, **fields) -> str:
+        xml = documented(sample, FromUserName="oA", CreateTime=1700000000, **fields)
+        return open_message(xml.encode(), {}, crypto=None).dedup_key
+
+    assert key("event_click", EventKey="DUTY") != key("event_click", EventKey="MY_PROGRESS")
+    assert key("event_click", EventKey="DUTY") == key("event_click", EventKey="DUTY")  # a retry
+    assert key("event_templatesendjobfinish", MsgID=1) != key("event_templatesendjobfinish", MsgID=2)
+    long_url = "https://jzd.example.cn/s/837gbw?" + "x" * 300
+    view = key("event_view", EventKey=long_url)
+    assert len(view) < 160 and view != key("event_view", EventKey=long_url + "y")
 
 
 def test_fit_reply_keeps_under_wechat_limit_at_a_character_boundary():
