@@ -26,6 +26,7 @@ from app.opinions.models import (
 )
 from app.opinions.pipeline import (
     ACTION_LABELS,
+    DEADLINE_STATUSES,
     allowed_actions,
     assignable_units,
     current_owner,
@@ -126,6 +127,7 @@ def inbox():
         units=assignable_units(user) if is_admin else [],
         can_bulk=is_admin,
         bulk_statuses=(OpinionStatus.CLASSIFIED, OpinionStatus.ESCALATED),
+        deadline_statuses=DEADLINE_STATUSES,
         is_overdue=lambda o: is_overdue(o, today),
         is_late=lambda o: is_accept_late(o, today),
         url_with=_url_with,
