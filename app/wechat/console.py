@@ -116,14 +116,18 @@ def action_label(action: str) -> str:
     return next(by_prefix, action)
 
 
+def _type_label(row: InboundMessage) -> str:
+    kind = row.event or row.msg_type
+    return TYPE_LABELS.get(kind, kind)
+
+
 def _said(row: InboundMessage) -> str:
     """What the tester did, in words, from the audit row."""
     if row.msg_type == "text":
         return row.summary
     if row.msg_type == "location":
         return f"[位置] {row.summary}"
-    kind = row.event or row.msg_type
-    return f"{TYPE_LABELS.get(kind, kind)} {row.summary}".strip()
+    return f"{_type_label(row)} {row.summary}".strip()
 
 
 def _log(openid: str) -> list[dict]:
@@ -131,7 +135,7 @@ def _log(openid: str) -> list[dict]:
         {
             "at": to_local(row.received_at).isoformat(timespec="seconds"),
             "type": row.event or row.msg_type,
-            "type_label": TYPE_LABELS.get(row.event or row.msg_type, row.event or row.msg_type),
+            "type_label": _type_label(row),
             "said": _said(row),
             "summary": row.summary,
             "reply": row.reply,
